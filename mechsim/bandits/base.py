@@ -1,0 +1,105 @@
+"""The two contracts of the bandit family: environments (nature) and policies.
+
+Both are vectorised over replications: every array has a leading axis of length
+``R = n_replications``. Settings are stored verbatim by ``__init__`` and validated in
+``reset`` against ``_parameter_constraints``; state lives in attributes ending in
+``_``.
+
+Round protocol (driven by :mod:`mechsim.bandits.protocol`), for ``t = 0 .. T-1``::
+
+    x      = env.contexts(t)              # (R, K, d) or None
+    arms   = policy.select(t, x)          # (R,) int
+    rnd    = env.step(t)                  # means (R, K) or (K,), rewards (R, K)
+    policy.update(t, arms, rnd.rewards[rows, arms])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from mechsim.core.params import Constraint, validate_params
+
+__all__ = ["Round", "EnvInfo", "BanditEnvironment", "Policy"]
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    n_arms: int
+    dim: int | None = None  # context dimension for linear environments
+
+
+@dataclass(frozen=True)
+class Round:
+    """Nature's move in round ``t``.
+
+    means : (R, K) or (K,) float
+        Expected reward of every arm this round.
+    rewards : (R, K) float
+        Realised reward of every arm this round (only the chosen one is shown to
+        the policy; the rest serve realised regret).
+    """
+
+    means: np.ndarray
+    rewards: np.ndarray
+
+
+class BanditEnvironment:
+    """Base class of bandit environments.
+
+    ``benchmark`` says what regret is measured against: ``"per_round"`` (the best
+    arm of each round: stochastic and contextual environments) or ``"fixed_arm"``
+    (the best single arm in hindsight: adversarial environments).
+    """
+
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
+    benchmark: ClassVar[str] = "per_round"
+    #: True for environments whose ``contexts(t)`` returns arm features.
+    has_contexts: ClassVar[bool] = False
+
+    def reset(self, *, n_replications: int, horizon: int, rng: np.random.Generator) -> EnvInfo:
+        raise NotImplementedError
+
+    def contexts(self, t: int) -> np.ndarray | None:
+        return None
+
+    def step(self, t: int) -> Round:
+        raise NotImplementedError
+
+    def get_params(self) -> dict[str, Any]:
+        return validate_params(self)
+
+
+class Policy:
+    """Base class of bandit policies (vectorised over replications)."""
+
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
+    #: True for policies that read contexts (LinUCB); they need a linear environment.
+    needs_contexts: ClassVar[bool] = False
+
+    def reset(
+        self,
+        *,
+        n_replications: int,
+        n_arms: int,
+        horizon: int,
+        rng: np.random.Generator,
+        dim: int | None = None,
+    ) -> None:
+        raise NotImplementedError
+
+    def select(self, t: int, contexts: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def get_params(self) -> dict[str, Any]:
+        return validate_params(self)
+
+
+def argmax_first(x: np.ndarray) -> np.ndarray:
+    """Row-wise argmax, ties to the lowest index (the documented tie rule)."""
+    return np.argmax(x, axis=1)

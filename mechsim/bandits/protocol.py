@@ -1,0 +1,112 @@
+"""The bandit protocol in simulated time: one SimPy process per policy.
+
+Each process steps all replications of its policy at once, one round per unit of
+simulated time, against its own copy of the environment (same seed for every
+policy: common random numbers). At checkpoint rounds it records cumulative
+pseudo-regret and realised regret per replication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+
+from mechsim.bandits.base import BanditEnvironment, Policy
+from mechsim.core.engine import Engine
+from mechsim.core.recorder import Recorder
+
+__all__ = ["checkpoint_rounds", "RegretAccumulator", "bandit_process", "ROUNDS_SCHEMA"]
+
+ROUNDS_SCHEMA = {
+    "policy": "str",
+    "replication": "int",
+    "t": "int",
+    "pseudo_regret": "float",
+    "realised_regret": "float",
+}
+
+
+def checkpoint_rounds(horizon: int, n: int, spacing: str = "log") -> np.ndarray:
+    """Sorted unique round counts in [1, horizon] at which regret is recorded (horizon included)."""
+    if spacing == "log":
+        pts = np.unique(np.round(np.logspace(0, np.log10(horizon), n)).astype(np.int64))
+    else:
+        pts = np.unique(np.round(np.linspace(1, horizon, n)).astype(np.int64))
+    pts = pts[(pts >= 1) & (pts <= horizon)]
+    return np.union1d(pts, [horizon])
+
+
+class RegretAccumulator:
+    """Cumulative pseudo- and realised regret of R replications.
+
+    ``benchmark="per_round"``: regret against the best arm of each round (by mean);
+    realised regret uses that arm's realised reward. ``"fixed_arm"``: against the best
+    single arm in hindsight, by expected reward (pseudo) and realised reward.
+    """
+
+    def __init__(self, n_replications: int, n_arms: int, benchmark: str) -> None:
+        self.benchmark = benchmark
+        self.rows = np.arange(n_replications)
+        self.pseudo = np.zeros(n_replications)
+        self.realised = np.zeros(n_replications)
+        if benchmark == "fixed_arm":
+            self.sum_means = np.zeros((n_replications, n_arms))
+            self.sum_rewards = np.zeros((n_replications, n_arms))
+            self.got_mean = np.zeros(n_replications)
+            self.got_reward = np.zeros(n_replications)
+
+    def add(self, means: np.ndarray, rewards: np.ndarray, arms: np.ndarray) -> None:
+        means = np.broadcast_to(means, rewards.shape)
+        chosen_mean = means[self.rows, arms]
+        chosen_reward = rewards[self.rows, arms]
+        if self.benchmark == "per_round":
+            best = np.argmax(means, axis=1)
+            self.pseudo += means[self.rows, best] - chosen_mean
+            self.realised += rewards[self.rows, best] - chosen_reward
+        else:
+            self.sum_means += means
+            self.sum_rewards += rewards
+            self.got_mean += chosen_mean
+            self.got_reward += chosen_reward
+
+    def values(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.benchmark == "per_round":
+            return self.pseudo.copy(), self.realised.copy()
+        return self.sum_means.max(axis=1) - self.got_mean, self.sum_rewards.max(axis=1) - self.got_reward
+
+
+def bandit_process(
+    engine: Engine,
+    *,
+    label: str,
+    env: BanditEnvironment,
+    policy: Policy,
+    n_replications: int,
+    horizon: int,
+    checkpoints: np.ndarray,
+    recorder: Recorder,
+    env_rng: np.random.Generator,
+    policy_rng: np.random.Generator,
+    bar: Any = None,
+) -> Generator[Any, Any, None]:
+    """SimPy process: run ``policy`` for ``horizon`` rounds on ``env`` (all replications)."""
+    info = env.reset(n_replications=n_replications, horizon=horizon, rng=env_rng)
+    policy.reset(n_replications=n_replications, n_arms=info.n_arms, horizon=horizon, rng=policy_rng, dim=info.dim)
+    acc = RegretAccumulator(n_replications, info.n_arms, env.benchmark)
+    reps = np.arange(n_replications)
+    marks = set(int(c) for c in checkpoints)
+    tick = max(1, horizon // 200)
+    for t in range(horizon):
+        x = env.contexts(t)
+        arms = policy.select(t, x)
+        rnd = env.step(t)
+        policy.update(t, arms, rnd.rewards[reps, arms])
+        acc.add(rnd.means, rnd.rewards, arms)
+        if t + 1 in marks:
+            pseudo, realised = acc.values()
+            recorder.extend("rounds", policy=label, replication=reps, t=t + 1, pseudo_regret=pseudo, realised_regret=realised)
+        if bar is not None and (t + 1) % tick == 0:
+            bar.update(tick)
+        yield engine.timeout(1)

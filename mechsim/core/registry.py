@@ -1,0 +1,125 @@
+"""The component registry: versioned ids, creation by id, "did you mean" suggestions.
+
+Ids look like ``family/name-vN`` (for example ``bandits/ucb1-v1``). A family module
+registers its components with the :func:`register` decorator; the registry imports
+the family modules lazily, the first time an id is looked up, so importing
+``mechsim`` has no side effects and heavy optional stacks (torch, Flower, titanoboa)
+are only imported by the families that need them, inside their own functions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from mechsim.core.params import component_params
+from mechsim.errors import MechsimError, ParameterError, UnknownComponentError
+
+__all__ = ["ComponentSpec", "register", "get", "make", "ids", "specs", "FAMILY_MODULES", "suggest"]
+
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*/[a-z0-9][a-z0-9_.\-]*-v[0-9]+$")
+
+#: Modules imported (once) to populate the registry. A family appends itself here.
+FAMILY_MODULES: list[str] = [
+    "mechsim.bandits",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """One registered component."""
+
+    id: str
+    kind: str  # for example "bandits.policy", "bandits.environment"
+    factory: Callable[..., Any]
+
+    @property
+    def family(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def summary(self) -> str:
+        doc = (self.factory.__doc__ or "").strip().splitlines()
+        return doc[0].strip() if doc else ""
+
+    @property
+    def params(self) -> dict:
+        return component_params(self.factory)
+
+    def make(self, **kwargs: Any) -> Any:
+        known = self.params
+        unknown = sorted(set(kwargs) - set(known))
+        if unknown:
+            raise ParameterError(
+                f"{self.id} got unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                f"expected some of: {', '.join(sorted(known)) or '(none)'}."
+            )
+        return self.factory(**kwargs)
+
+
+_REGISTRY: dict[str, ComponentSpec] = {}
+_loaded = False
+
+
+def register(id: str, *, kind: str) -> Callable[[T], T]:
+    """Class decorator: register ``cls`` under ``id`` with the given ``kind``."""
+    if not _ID_RE.match(id):
+        raise MechsimError(f"component id {id!r} must look like 'family/name-vN'")
+
+    def deco(cls: T) -> T:
+        if id in _REGISTRY and _REGISTRY[id].factory is not cls:
+            raise MechsimError(f"component id {id!r} is registered twice")
+        _REGISTRY[id] = ComponentSpec(id=id, kind=kind, factory=cls)  # type: ignore[arg-type]
+        cls.component_id = id  # type: ignore[attr-defined]
+        return cls
+
+    return deco
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in FAMILY_MODULES:
+        importlib.import_module(mod)
+
+
+def suggest(name: str, candidates: list[str], n: int = 3) -> str:
+    close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def get(id: str, *, kind: str | None = None) -> ComponentSpec:
+    """Look up a component; unknown ids raise :class:`UnknownComponentError` with suggestions."""
+    _load()
+    spec = _REGISTRY.get(id)
+    pool = [i for i, s in _REGISTRY.items() if kind is None or s.kind == kind]
+    if spec is None or (kind is not None and spec.kind != kind):
+        what = f"{kind} " if kind else ""
+        raise UnknownComponentError(
+            f"unknown {what}component id {id!r}.{suggest(id, pool)} (run 'mechsim list' to see them all)"
+        )
+    return spec
+
+
+def make(id: str, **kwargs: Any) -> Any:
+    """Create a component by id with keyword settings (``make("bandits/ucb1-v1")``)."""
+    return get(id).make(**kwargs)
+
+
+def ids(kind: str | None = None) -> list[str]:
+    _load()
+    return sorted(i for i, s in _REGISTRY.items() if kind is None or s.kind == kind)
+
+
+def specs() -> Iterator[ComponentSpec]:
+    _load()
+    for i in sorted(_REGISTRY):
+        yield _REGISTRY[i]
