@@ -88,7 +88,7 @@ class Scenario:
     description: str
     settings: Mapping[str, Any]
     sections: Mapping[str, ComponentConfig | Mapping[str, ComponentConfig]]
-    source: str | None = None
+    source: str | None = field(default=None, compare=False)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, key: str) -> Any:

@@ -1,0 +1,186 @@
+"""The one runner: ``mechsim run | sweep | audit | plot | list``.
+
+User errors (bad scenario, bad override, unknown id, missing results) print one
+``mechsim: error: ...`` line and exit with status 2, without a traceback.
+An interrupted run writes what it finished and exits with status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mechsim.errors import MechsimError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _progress_flag(args: argparse.Namespace) -> bool | None:
+    return None if args.progress is None else args.progress
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mechsim.core.runner import run_scenario
+    from mechsim.core.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.set or [], seed=args.seed)
+    results = run_scenario(scenario, progress=_progress_flag(args))
+    path = results.write(args.out, plot=not args.no_plot)
+    if not results.complete:
+        print(f"interrupted: wrote the finished part to {path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"wrote {path}")
+    _print_summary(results.summary)
+    return 0
+
+
+def _print_summary(summary: dict) -> None:
+    """A short headline table for families that report per-policy regret."""
+    policies = summary.get("policies")
+    if not isinstance(policies, dict):
+        return
+    print(f"{'policy':<20} {'pseudo-regret':>14} {'95% CI':>24}")
+    for label, p in policies.items():
+        pr = p.get("pseudo_regret", {})
+        if "mean" in pr:
+            print(f"{label:<20} {pr['mean']:>14.2f}   [{pr['ci_low']:.2f}, {pr['ci_high']:.2f}]")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from mechsim.sweep import run_sweep
+
+    res = run_sweep(
+        args.scenario,
+        args.grid,
+        seeds=args.seeds,
+        workers=args.workers,
+        backend=args.backend,
+        out=args.out,
+        overrides=args.set or [],
+        progress=_progress_flag(args),
+    )
+    print(f"wrote {res.path} ({res.n_run} cells run, {res.n_skipped} already finished)")
+    return 0 if res.complete else EXIT_INTERRUPTED
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from mechsim.core.family import families, get_family
+    from mechsim.core.registry import specs
+    from mechsim.core.scenario import shipped_scenarios
+
+    print("components:")
+    current = None
+    for spec in specs():
+        if spec.kind != current:
+            current = spec.kind
+            print(f"  [{current}]")
+        print(f"    {spec.id:<40} {spec.summary}")
+    print("families:")
+    for name in families():
+        print(f"    {name:<40} {get_family(name).doc}")
+    print("shipped scenarios:")
+    for name in shipped_scenarios():
+        print(f"    {name}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from mechsim.core.results import Results
+
+    results = Results.load(args.results_dir)
+    paths = results.plot()
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from mechsim.audit import audit_scenario
+
+    report = audit_scenario(
+        args.scenario,
+        agents=args.agent or None,
+        overrides=args.set or [],
+        seed=args.seed,
+        out=args.out,
+        progress=_progress_flag(args),
+    )
+    print(report.format())
+    if report.path is not None:
+        print(f"wrote {report.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mechsim", description="Simulate incentive mechanisms in learning systems.")
+    p.add_argument("--version", action="version", version=f"mechsim {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser, *, seed: bool = True) -> None:
+        sp.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a shipped name such as bandits/classic")
+        if seed:
+            sp.add_argument("--seed", type=int, default=None, help="root seed (overrides scenario.seed)")
+        sp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a dotted key, e.g. policies.ucb1.alpha=0.5")
+        g = sp.add_mutually_exclusive_group()
+        g.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress bars")
+        g.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
+
+    r = sub.add_parser("run", help="run one scenario and write a results folder")
+    common(r)
+    r.add_argument("--out", default="results", help="results root (default: results)")
+    r.add_argument("--no-plot", action="store_true", help="skip the figures")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("sweep", help="run a grid of scenario variants over several seeds")
+    common(s, seed=False)
+    s.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...", help="values of one dotted key (lists: KEY=[a,b];[c,d])")
+    s.add_argument("--seeds", type=int, default=1, help="seeds per cell (scenario.seed + 0..N-1)")
+    s.add_argument("--workers", type=int, default=1, help="parallel workers")
+    s.add_argument("--backend", default="local", help="local (processes, default) or ray")
+    s.add_argument("--out", default=None, help="sweep folder (default: results/sweeps/<scenario-name>)")
+    s.set_defaults(func=cmd_sweep)
+
+    a = sub.add_parser("audit", help="measure agents' gains from deviating (incentive compatibility)")
+    common(a)
+    a.add_argument("--agent", action="append", help="agent to audit (repeatable; default: every agent)")
+    a.add_argument("--out", default="results", help="results root")
+    a.set_defaults(func=cmd_audit)
+
+    pl = sub.add_parser("plot", help="redraw the figures of a results folder")
+    pl.add_argument("results_dir", metavar="RESULTS_DIR")
+    pl.set_defaults(func=cmd_plot)
+
+    ls = sub.add_parser("list", help="list registered components, families and shipped scenarios")
+    ls.set_defaults(func=cmd_list)
+    return p
+
+
+def _version() -> str:
+    from mechsim import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except MechsimError as exc:
+        print(f"mechsim: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("mechsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

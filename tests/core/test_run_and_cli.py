@@ -1,0 +1,107 @@
+"""End to end: run, determinism, results folder, CLI exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import mechsim
+from mechsim.cli import main
+from mechsim.core.results import Results
+
+QUICK = ["scenario.replications=8", "scenario.horizon=300", "scenario.checkpoints=10"]
+
+
+def test_same_seed_identical_tables_different_seed_differs():
+    a = mechsim.run("bandits/default", overrides=QUICK)
+    b = mechsim.run("bandits/default", overrides=QUICK)
+    c = mechsim.run("bandits/default", overrides=QUICK, seed=1)
+    assert a.tables["rounds"] == b.tables["rounds"]
+    assert a.tables["rounds"].to_csv() == b.tables["rounds"].to_csv()
+    assert not (a.tables["rounds"] == c.tables["rounds"])
+
+
+def test_results_folder_layout_and_reload(tmp_path):
+    res = mechsim.run("bandits/default", overrides=QUICK)
+    path = res.write(tmp_path)
+    assert path.parent.name == "bandits-default"
+    for f in ("scenario.toml", "rounds.csv", "summary.json", "manifest.json"):
+        assert (path / f).is_file()
+    assert sorted(p.name for p in (path / "figures").glob("*.png")) == ["realised_regret.png", "regret.png", "regret_loglog.png"]
+    back = Results.load(path)
+    assert back.tables["rounds"] == res.tables["rounds"]
+    assert back.scenario == res.scenario
+    # the resolved scenario file reruns to the same tables
+    again = mechsim.run(path / "scenario.toml")
+    assert again.tables["rounds"] == res.tables["rounds"]
+
+
+def test_cli_run_writes_summary_and_figures(tmp_path, capsys):
+    rc = main(["run", "bandits/default", "--out", str(tmp_path), "--no-progress", *sum((["--set", s] for s in QUICK), [])])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "wrote" in out and "pseudo-regret" in out
+    (run_dir,) = (tmp_path / "bandits-default").iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["horizon"] == 300 and "policies" in summary
+    assert list((run_dir / "figures").glob("*.png"))
+
+
+def test_cli_plot_redraws(tmp_path, capsys):
+    path = mechsim.run("bandits/default", overrides=QUICK).write(tmp_path, plot=False)
+    assert main(["plot", str(path)]) == 0
+    assert (path / "figures" / "regret.png").is_file()
+
+
+def test_cli_plot_on_a_non_results_folder(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "not a mechsim results folder: scenario.toml is missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--set", "policies.ucb1.alpah=1"], "unknown key 'alpah'"),
+        (["--set", "polcies.ucb1.alpha=1"], "no table 'polcies'"),
+        (["--set", "scenario.horizon=-5"], "expected an int in [1, inf); got -5"),
+    ],
+)
+def test_cli_user_errors_exit_2_without_traceback(tmp_path, args, needle):
+    proc = subprocess.run(
+        [sys.executable, "-m", "mechsim.cli", "run", "bandits/default", "--out", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert needle in proc.stderr
+    assert proc.stderr.startswith("mechsim: error: ")
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "bandits/ucb1-v1" in out and "bandits/default" in out
+
+
+def test_interrupted_run_keeps_what_it_finished(monkeypatch):
+    """A KeyboardInterrupt mid-run returns the rows recorded so far, marked incomplete."""
+    from mechsim.bandits import protocol
+
+    calls = {"n": 0}
+    real = protocol.RegretAccumulator.add
+
+    def add(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 150:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(protocol.RegretAccumulator, "add", add)
+    res = mechsim.run("bandits/default", overrides=QUICK)
+    assert not res.complete
+    assert 0 < len(res.tables["rounds"])
+    assert res.tables["rounds"]["t"].max() < 300
