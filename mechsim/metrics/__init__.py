@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from mechsim.metrics.equality import coefficient_of_variation, equality_report, gini, jain, max_min_gap, std
+from mechsim.metrics.fairness import fairness_report, pearson, spearman
 from mechsim.metrics.summary import ci_dict, mean_ci
 
-__all__ = ["mean_ci", "ci_dict"]
+__all__ = [
+    "mean_ci",
+    "ci_dict",
+    "pearson",
+    "spearman",
+    "fairness_report",
+    "max_min_gap",
+    "std",
+    "coefficient_of_variation",
+    "gini",
+    "jain",
+    "equality_report",
+]
