@@ -52,20 +52,25 @@ def _print_summary(summary: dict) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from mechsim.sweep import run_sweep
+    from mechsim.sweep import SweepInterrupted, run_sweep
 
-    res = run_sweep(
-        args.scenario,
-        args.grid,
-        seeds=args.seeds,
-        workers=args.workers,
-        backend=args.backend,
-        out=args.out,
-        overrides=args.set or [],
-        progress=_progress_flag(args),
-    )
-    print(f"wrote {res.path} ({res.n_run} cells run, {res.n_skipped} already finished)")
-    return 0 if res.complete else EXIT_INTERRUPTED
+    try:
+        res = run_sweep(
+            args.scenario,
+            args.grid,
+            seeds=args.seeds,
+            workers=args.workers,
+            backend=args.backend,
+            out=args.out,
+            overrides=args.set or [],
+            progress=_progress_flag(args),
+            plot=not args.no_plot,
+        )
+    except SweepInterrupted as exc:
+        print(f"mechsim: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(res.describe())
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -138,11 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sweep", help="run a grid of scenario variants over several seeds")
     common(s, seed=False)
-    s.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...", help="values of one dotted key (lists: KEY=[a,b];[c,d])")
+    s.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="values of one dotted key; quote list values in the shell: 'KEY=[a,b];[c,d]' (omit for a seed-only sweep)",
+    )
     s.add_argument("--seeds", type=int, default=1, help="seeds per cell (scenario.seed + 0..N-1)")
     s.add_argument("--workers", type=int, default=1, help="parallel workers")
     s.add_argument("--backend", default="local", help="local (processes, default) or ray")
     s.add_argument("--out", default=None, help="sweep folder (default: results/sweeps/<scenario-name>)")
+    s.add_argument("--no-plot", action="store_true", help="skip the figures")
     s.set_defaults(func=cmd_sweep)
 
     a = sub.add_parser("audit", help="measure agents' gains from deviating (incentive compatibility)")

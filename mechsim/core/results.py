@@ -21,12 +21,12 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mechsim.core.fileio import atomic_write
 from mechsim.core.scenario import Scenario, parse_scenario
 from mechsim.core.table import Table
 from mechsim.core import tomlio
@@ -84,10 +84,10 @@ class Results:
         target = Path(folder) if folder is not None else Path(out_root) / self.scenario.name / run_id(self.scenario)
         target.mkdir(parents=True, exist_ok=True)
         head = f"# mechsim {versions()['mechsim']}, resolved scenario (re-run with: mechsim run {target / 'scenario.toml'})\n"
-        _atomic_write(target / "scenario.toml", head + self.scenario.to_toml())
+        atomic_write(target / "scenario.toml", head + self.scenario.to_toml())
         for name, table in self.tables.items():
-            _atomic_write(target / f"{name}.csv", table.to_csv())
-        _atomic_write(target / "summary.json", json.dumps(jsonable(self.summary), indent=2, sort_keys=True) + "\n")
+            atomic_write(target / f"{name}.csv", table.to_csv())
+        atomic_write(target / "summary.json", json.dumps(jsonable(self.summary), indent=2, sort_keys=True) + "\n")
         manifest = {
             "scenario": self.scenario.name,
             "family": self.scenario.family,
@@ -96,7 +96,7 @@ class Results:
             "tables": {n: t.schema for n, t in self.tables.items()},
             "versions": versions(),
         }
-        _atomic_write(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        atomic_write(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
         self.path = target
         if plot:
             self.plot()
@@ -129,15 +129,3 @@ class Results:
         scenario = parse_scenario(raw, file=folder / "scenario.toml")
         tables = {n: Table.from_csv(folder / f"{n}.csv", schema) for n, schema in manifest["tables"].items()}
         return cls(scenario=scenario, tables=tables, summary=summary, complete=manifest.get("complete", True), path=folder)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
