@@ -1,0 +1,288 @@
+"""Conformance checks for registered components (in the spirit of gymnasium's ``check_env``).
+
+:func:`check_component` takes a registered id (or its :class:`ComponentSpec`),
+builds the component and runs the check registered for its ``kind``. Families add
+checks for their own kinds with :func:`register_check`::
+
+    @register_check("clickbandit.mechanism")
+    def check_click_mechanism(spec, params):
+        ...  # raise ConformanceError on a violation
+
+A family keeps its checks in ``mechsim/<family>/checks.py``: :func:`check_component`
+imports that module (when it exists) before it looks a kind up, so the checks are
+registered without the family importing this module at import time.
+
+A component whose kind has no registered check is an error, never a silent pass:
+``tests/test_conformance.py`` runs :func:`check_component` over every registered
+component, so a new family must ship a check for every kind it registers.
+
+Every check raises :class:`ConformanceError` (an ``AssertionError``) with a message
+that names the component and what it did wrong.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from mechsim.core.params import component_params
+from mechsim.core.registry import ComponentSpec, get, make
+
+__all__ = [
+    "CHECKS",
+    "ConformanceError",
+    "check_component",
+    "check_bandit_policy",
+    "check_bandit_environment",
+    "register_check",
+]
+
+#: Signature of a check: ``check(spec, params)``; ``params`` are extra keyword
+#: settings for the component (empty for its defaults).
+Check = Callable[[ComponentSpec, Mapping[str, Any]], None]
+
+#: The registered checks, by component kind.
+CHECKS: dict[str, Check] = {}
+
+
+class ConformanceError(AssertionError):
+    """A component breaks its family's contract (or its kind has no check)."""
+
+
+def register_check(kind: str) -> Callable[[Check], Check]:
+    """Decorator: register ``fn(spec, params)`` as the conformance check of ``kind``."""
+
+    def deco(fn: Check) -> Check:
+        if kind in CHECKS and CHECKS[kind] is not fn:
+            raise ValueError(f"a conformance check for kind {kind!r} is already registered ({CHECKS[kind].__name__})")
+        CHECKS[kind] = fn
+        return fn
+
+    return deco
+
+
+def check_component(spec_or_id: ComponentSpec | str, **params: Any) -> None:
+    """Check one registered component against the contract of its kind.
+
+    Parameters
+    ----------
+    spec_or_id : ComponentSpec or str
+        The component, or its registry id (``"bandits/ucb1-v1"``).
+    **params
+        Settings passed to the component's constructor (defaults otherwise).
+
+    Raises
+    ------
+    ConformanceError
+        On any violation, or when no check is registered for the component's kind.
+    """
+    spec = get(spec_or_id) if isinstance(spec_or_id, str) else spec_or_id
+    _import_family_checks(spec.family)
+    check = CHECKS.get(spec.kind)
+    if check is None:
+        raise ConformanceError(
+            f"{spec.id}: no conformance check is registered for kind {spec.kind!r}; "
+            f"add one with @mechsim.testing.register_check({spec.kind!r}). "
+            f"Checked kinds: {', '.join(sorted(CHECKS)) or '(none)'}."
+        )
+    _check_signature(spec)
+    check(spec, params)
+
+
+# -- shared helpers -------------------------------------------------------------------
+
+
+def _import_family_checks(family: str) -> None:
+    """Import ``mechsim.<family>.checks`` if the family ships one (it registers its checks)."""
+    name = f"mechsim.{family}.checks"
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (name, f"mechsim.{family}"):
+            raise  # the checks module exists but one of its imports is missing
+
+
+def _fail(spec: ComponentSpec, message: str) -> ConformanceError:
+    return ConformanceError(f"{spec.id}: {message}")
+
+
+def _check_signature(spec: ComponentSpec) -> None:
+    """Settings are keyword arguments (no ``*args``/``**kwargs``) and constraints name them."""
+    target = spec.factory.__init__ if isinstance(spec.factory, type) else spec.factory
+    for p in inspect.signature(target).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise _fail(spec, f"the constructor takes *args/**kwargs ({p.name!r}); settings must be named keywords")
+    names = set(component_params(spec.factory))
+    declared = set(getattr(spec.factory, "_parameter_constraints", {}))
+    stray = sorted(declared - names)
+    if stray:
+        raise _fail(spec, f"_parameter_constraints names {stray}, which are not constructor parameters")
+
+
+def _build(spec: ComponentSpec, params: Mapping[str, Any]) -> Any:
+    obj = spec.make(**params)
+    for name, (_, default) in component_params(spec.factory).items():
+        expected = params.get(name, default)
+        if name in params or default is not inspect.Parameter.empty:
+            if not hasattr(obj, name) or not _identical(getattr(obj, name), expected):
+                raise _fail(spec, f"__init__ must store the setting {name!r} verbatim under the same name")
+    return obj
+
+
+def _identical(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+class _GlobalRandomGuard:
+    """Fails if the code inside touched the global ``random`` or ``np.random`` state."""
+
+    def __init__(self, spec: ComponentSpec) -> None:
+        self.spec = spec
+
+    def __enter__(self) -> None:
+        self.py = random.getstate()
+        self.np = np.random.get_state()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            return
+        np_now = np.random.get_state()
+        same_np = all(
+            np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(self.np, np_now, strict=True)
+        )
+        if random.getstate() != self.py or not same_np:
+            raise _fail(self.spec, "used the global random state; draw only from the generator given to reset")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def _finite_float(spec: ComponentSpec, name: str, x: Any, shape: tuple[int, ...] | list[tuple[int, ...]]) -> None:
+    shapes = shape if isinstance(shape, list) else [shape]
+    if not isinstance(x, np.ndarray):
+        raise _fail(spec, f"{name} must be a numpy array; got {type(x).__name__}")
+    if x.shape not in shapes:
+        raise _fail(spec, f"{name} must have shape {' or '.join(map(str, shapes))}; got {x.shape}")
+    if x.dtype.kind != "f":
+        raise _fail(spec, f"{name} must be a float array; got dtype {x.dtype}")
+    if not np.all(np.isfinite(x)):
+        raise _fail(spec, f"{name} has non-finite values")
+
+
+# -- bandits ---------------------------------------------------------------------------
+
+_R, _T = 5, 60  # replications and rounds of the bandit checks
+
+
+def _bandit_trace(env: Any, policy: Any, *, seed: int, spec: ComponentSpec) -> list[tuple]:
+    """Run ``policy`` on ``env`` for ``_T`` rounds; return (contexts, arms, means, rewards) per round."""
+    rngs = np.random.SeedSequence(seed).spawn(2)
+    info = env.reset(n_replications=_R, horizon=_T, rng=np.random.default_rng(rngs[0]))
+    policy.reset(n_replications=_R, n_arms=info.n_arms, horizon=_T, rng=np.random.default_rng(rngs[1]), dim=info.dim)
+    rows = np.arange(_R)
+    out = []
+    for t in range(_T):
+        x = env.contexts(t)
+        arms = policy.select(t, x)
+        if not isinstance(arms, np.ndarray) or arms.shape != (_R,) or arms.dtype.kind not in "iu":
+            got = f"{type(arms).__name__} {getattr(arms, 'shape', '')} {getattr(arms, 'dtype', '')}"
+            raise _fail(spec, f"select must return an int array of shape ({_R},); got {got} at round {t}")
+        if arms.min() < 0 or arms.max() >= info.n_arms:
+            raise _fail(spec, f"select returned arms outside [0, {info.n_arms}) at round {t}: {arms}")
+        rnd = env.step(t)
+        policy.update(t, arms, rnd.rewards[rows, arms])
+        out.append((None if x is None else x.copy(), arms.copy(), np.array(rnd.means), rnd.rewards.copy()))
+    return out
+
+
+def _compare_traces(spec: ComponentSpec, a: list[tuple], b: list[tuple], what: str) -> None:
+    names = ("contexts", "arms", "means", "rewards")
+    for t, (ra, rb) in enumerate(zip(a, b, strict=True)):
+        for name, xa, xb in zip(names, ra, rb, strict=True):
+            if not _same(xa, xb):
+                raise _fail(spec, f"not deterministic under a seed: {name} differ at round {t} ({what})")
+
+
+@register_check("bandits.policy")
+def check_bandit_policy(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
+    """A bandit policy: arms of shape (R,) int in range, reproducible under a seed, own rng only.
+
+    Runs the policy on ``bandits/linear-v1`` (if it ``needs_contexts``) or on a
+    4-armed ``bandits/bernoulli-v1`` for a few rounds, twice with fresh objects and
+    once more after re-resetting the first object, and compares the traces.
+    """
+    from mechsim.bandits.base import Policy  # the family is imported only when checked
+
+    contextual = bool(getattr(spec.factory, "needs_contexts", False))
+
+    def env() -> Any:
+        if contextual:
+            return make("bandits/linear-v1", n_arms=4, dim=3)
+        return make("bandits/bernoulli-v1", means=(0.7, 0.5, 0.9, 0.2))
+
+    policy = _build(spec, params)
+    if not isinstance(policy, Policy):
+        raise _fail(spec, f"a bandits.policy must subclass mechsim.bandits.Policy; got {type(policy).__name__}")
+    with _GlobalRandomGuard(spec):
+        policy.get_params()
+        first = _bandit_trace(env(), policy, seed=11, spec=spec)
+    second = _bandit_trace(env(), _build(spec, params), seed=11, spec=spec)
+    _compare_traces(spec, first, second, "two fresh objects, same seed")
+    again = _bandit_trace(env(), policy, seed=11, spec=spec)
+    _compare_traces(spec, first, again, "the same object reset again: reset must clear all state")
+
+
+@register_check("bandits.environment")
+def check_bandit_environment(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
+    """A bandit environment: shapes, float dtypes, finiteness and determinism under a seed.
+
+    ``reset`` returns an :class:`EnvInfo`; ``contexts(t)`` is (R, K, d) float when
+    ``has_contexts`` and ``None`` otherwise; ``step(t)`` gives means (R, K) or (K,)
+    and rewards (R, K), finite floats; ``benchmark`` is ``"per_round"`` or ``"fixed_arm"``.
+    """
+    from mechsim.bandits.base import BanditEnvironment, EnvInfo
+
+    env = _build(spec, params)
+    if not isinstance(env, BanditEnvironment):
+        raise _fail(spec, f"a bandits.environment must subclass BanditEnvironment; got {type(env).__name__}")
+    if env.benchmark not in ("per_round", "fixed_arm"):
+        raise _fail(spec, f"benchmark must be 'per_round' or 'fixed_arm'; got {env.benchmark!r}")
+
+    def trace(obj: Any, seed: int) -> list[tuple]:
+        info = obj.reset(n_replications=_R, horizon=_T, rng=np.random.default_rng(seed))
+        if not isinstance(info, EnvInfo) or not isinstance(info.n_arms, int) or info.n_arms < 1:
+            raise _fail(spec, f"reset must return an EnvInfo with n_arms >= 1; got {info!r}")
+        k, d = info.n_arms, info.dim
+        if obj.has_contexts and (not isinstance(d, int) or d < 1):
+            raise _fail(spec, f"has_contexts is True, so EnvInfo.dim must be an int >= 1; got {d!r}")
+        out = []
+        for t in range(_T):
+            x = obj.contexts(t)
+            if obj.has_contexts:
+                _finite_float(spec, f"contexts({t})", x, (_R, k, d))
+            elif x is not None:
+                raise _fail(spec, f"has_contexts is False but contexts({t}) returned {type(x).__name__}")
+            rnd = obj.step(t)
+            _finite_float(spec, f"step({t}).means", rnd.means, [(_R, k), (k,)])
+            _finite_float(spec, f"step({t}).rewards", rnd.rewards, (_R, k))
+            out.append((None if x is None else x.copy(), None, np.array(rnd.means), rnd.rewards.copy()))
+        return out
+
+    with _GlobalRandomGuard(spec):
+        env.get_params()
+        first = trace(env, 5)
+    _compare_traces(spec, first, trace(_build(spec, params), 5), "two fresh objects, same seed")
+    _compare_traces(spec, first, trace(env, 5), "the same object reset again: reset must clear all state")
