@@ -58,9 +58,15 @@ class RegretAccumulator:
             self.got_reward = np.zeros(n_replications)
 
     def add(self, means: np.ndarray, rewards: np.ndarray, arms: np.ndarray) -> None:
+        chosen_reward = rewards[self.rows, arms]
+        if means.ndim == 1 and self.benchmark == "per_round":
+            # Means shared by all replications (stochastic environments): no (R, K) work.
+            best = int(np.argmax(means))
+            self.pseudo += means[best] - means[arms]
+            self.realised += rewards[:, best] - chosen_reward
+            return
         means = np.broadcast_to(means, rewards.shape)
         chosen_mean = means[self.rows, arms]
-        chosen_reward = rewards[self.rows, arms]
         if self.benchmark == "per_round":
             best = np.argmax(means, axis=1)
             self.pseudo += means[self.rows, best] - chosen_mean
