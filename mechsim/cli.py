@@ -35,20 +35,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"interrupted: wrote the finished part to {path}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"wrote {path}")
-    _print_summary(results.summary)
+    _print_summary(results)
     return 0
 
 
-def _print_summary(summary: dict) -> None:
-    """A short headline table for families that report per-policy regret."""
-    policies = summary.get("policies")
-    if not isinstance(policies, dict):
+def _print_summary(results) -> None:
+    """Headline metrics: the family's flattened sweep metrics, one per line."""
+    metrics_of = results.scenario.spec.sweep_metrics
+    if metrics_of is None:
         return
-    print(f"{'policy':<20} {'pseudo-regret':>14} {'95% CI':>24}")
-    for label, p in policies.items():
-        pr = p.get("pseudo_regret", {})
-        if "mean" in pr:
-            print(f"{label:<20} {pr['mean']:>14.2f}   [{pr['ci_low']:.2f}, {pr['ci_high']:.2f}]")
+    metrics = metrics_of(results.summary)
+    width = max((len(k) for k in metrics), default=0)
+    for key, value in metrics.items():
+        print(f"  {key:<{width}}  {value:.6g}")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ def test_cli_run_writes_summary_and_figures(tmp_path, capsys):
     rc = main(["run", "bandits/default", "--out", str(tmp_path), "--no-progress", *sum((["--set", s] for s in QUICK), [])])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "wrote" in out and "pseudo-regret" in out
+    assert "wrote" in out and "ucb1.pseudo_regret" in out
     (run_dir,) = (tmp_path / "bandits-default").iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["horizon"] == 300 and "policies" in summary
