@@ -26,6 +26,7 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*/[a-z0-9][a-z0-9_.\-]*-v[0-9]+$")
 #: Modules imported (once) to populate the registry. A family appends itself here.
 FAMILY_MODULES: list[str] = [
     "mechsim.bandits",
+    "mechsim.clickbandit",
 ]
 
 T = TypeVar("T")
