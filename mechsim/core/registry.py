@@ -27,6 +27,7 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*/[a-z0-9][a-z0-9_.\-]*-v[0-9]+$")
 FAMILY_MODULES: list[str] = [
     "mechsim.bandits",
     "mechsim.clickbandit",
+    "mechsim.collab",
 ]
 
 T = TypeVar("T")

@@ -1,0 +1,224 @@
+"""The ``collab`` scenario family: settings, sections, run, summary and plots.
+
+A scenario names a data source, a heterogeneity profile, a model, node resources
+and one or more labelled mechanisms; every mechanism runs on the same data
+streams, resources and minibatch draws (common random numbers) in every
+replication. Tables: ``rounds`` (per round and node), ``server`` (per round),
+``nodes`` (per node), ``equality`` (per round, derived from ``rounds``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mechsim.collab.analysis import HEADLINE, equality_table, summarize_runs
+from mechsim.collab.learner import resolve_device
+from mechsim.collab.protocol import collab_process, declare_tables
+from mechsim.collab.world import CollabTask, ComponentRef, World, world
+from mechsim.core.family import FamilySpec, Section, Setting, register_family
+from mechsim.core.params import Integer, Nullable, Options, Real
+from mechsim.core.results import Results
+from mechsim.core.runner import RunContext
+from mechsim.core.scenario import ComponentConfig, Scenario
+from mechsim.errors import BackendUnavailableError, ParameterError, ScenarioError
+
+__all__ = ["run", "summarize", "plot", "sweep_metrics", "SPEC", "tasks_of"]
+
+_DEFAULT_HETEROGENEITY = ComponentRef("collab/clean-v1")
+_DEFAULT_RESOURCES = ComponentRef("collab/nodes-v1")
+_PARAM_RE = re.compile(r"The '(\w+)' parameter")
+
+
+def _ref(scenario: Scenario, section: str, default: ComponentRef | None = None) -> ComponentRef:
+    cfg = scenario.sections.get(section)
+    if cfg is None and default is not None:
+        return default
+    if not isinstance(cfg, ComponentConfig):
+        raise ScenarioError(f"missing the [{section}] section", file=scenario.source, key=section)
+    return ComponentRef.of(cfg.id, cfg.params)
+
+
+def tasks_of(scenario: Scenario, ctx: RunContext) -> dict[str, CollabTask]:
+    """The world recipe of every replication, keyed by the replication index as a string."""
+    s = scenario.settings
+    data, model = _ref(scenario, "data"), _ref(scenario, "model")
+    het = _ref(scenario, "heterogeneity", _DEFAULT_HETEROGENEITY)
+    out = {}
+    for r in range(s["replications"]):
+        node = ctx.seeds.child("replication", r)
+        out[str(r)] = CollabTask(
+            data=data,
+            heterogeneity=het,
+            model=model,
+            n_nodes=s["n_nodes"],
+            n_rounds=s["n_rounds"],
+            lr=s["lr"],
+            local_steps=s["local_steps"],
+            batch_size=s["batch_size"],
+            device=s["device"],
+            seed=node.seed,
+            path=node.path,
+            threads=s["torch_threads"],
+            lr_decay=s["lr_decay"],
+        )
+    return out
+
+
+def _build_world(scenario: Scenario, task: CollabTask) -> World:
+    """Build (and cache) a replication's world; bad combinations become ScenarioErrors naming the key."""
+    file = scenario.source
+    try:
+        resolve_device(task.device)
+    except BackendUnavailableError as exc:
+        raise ScenarioError(str(exc), file=file, key="scenario.device") from None
+    try:
+        return world(task)
+    except ParameterError as exc:
+        section = getattr(exc, "section", "data")
+        m = _PARAM_RE.search(str(exc))
+        if m:
+            key = f"{section}.{m.group(1)}"
+        elif section == "model":
+            key, exc = "model.id", ParameterError(f"model {task.model.id!r} does not fit data {task.data.id!r}: {exc}")
+        else:
+            key = section
+        raise ScenarioError(str(exc), file=file, key=key) from None
+
+
+def run(scenario: Scenario, ctx: RunContext) -> Results:
+    s = scenario.settings
+    tasks = tasks_of(scenario, ctx)
+    worlds = {k: _build_world(scenario, t) for k, t in tasks.items()}
+    declare_tables(ctx.recorder)
+    mechanisms = scenario["mechanisms"]
+    resources_ref = _ref(scenario, "resources", _DEFAULT_RESOURCES)
+    bar = ctx.progress.bar(total=s["n_rounds"] * len(mechanisms) * len(tasks), desc=scenario.name)
+
+    from mechsim.collab.client import make_client_app
+
+    client_app = make_client_app(tasks)
+
+    def drive(make_transport: Any) -> None:
+        for key, w in worlds.items():
+            for label, cfg in mechanisms.items():
+                ctx.engine.process(
+                    collab_process(
+                        ctx.engine,
+                        label=label,
+                        replication=int(key),
+                        task_key=key,
+                        world=w,
+                        mechanism=cfg.build(),
+                        resources=resources_ref.build(),
+                        transport=make_transport(),
+                        recorder=ctx.recorder,
+                        seeds=ctx.seeds.child("replication", int(key)),
+                        bar=bar,
+                    )
+                )
+        ctx.engine.run()
+
+    try:
+        if s["backend"] == "inprocess":
+            from mechsim.collab._flower_compat import task_identity
+            from mechsim.collab.transport import InProcessTransport
+
+            with task_identity():
+                drive(lambda: InProcessTransport(client_app, s["n_nodes"]))
+        else:
+            from mechsim.collab.flower_runtime import FlowerSettings, run_on_flower
+
+            settings = FlowerSettings(
+                client_cpus=s["flower_client_cpus"],
+                client_gpus=s["flower_client_gpus"],
+                total_cpus=s["flower_total_cpus"],
+                pull_interval=s["flower_pull_interval"],
+                timeout=s["flower_timeout"],
+            )
+            run_on_flower(
+                client_app=client_app,
+                n_nodes=s["n_nodes"],
+                settings=settings,
+                drive=lambda transport: drive(lambda: transport),
+            )
+    finally:
+        bar.close()
+    tables = ctx.recorder.tables()
+    tables["equality"] = equality_table(tables["rounds"])
+    return Results(scenario=scenario, tables=tables, summary=summarize(scenario, tables))
+
+
+def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
+    """Headline fairness, equality and performance per mechanism (see :mod:`mechsim.collab.analysis`)."""
+    s = scenario.settings
+    mechanisms = {label: cfg.id for label, cfg in scenario["mechanisms"].items()}
+    return {
+        "n_nodes": s["n_nodes"],
+        "n_rounds": s["n_rounds"],
+        "replications": s["replications"],
+        "backend": s["backend"],
+        "fairness_note": "nan means undefined (N.A.): no contribution estimate, or every node holds the same model",
+        "mechanisms": summarize_runs(tables, mechanisms),
+    }
+
+
+def sweep_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
+    out = {}
+    for label, m in summary["mechanisms"].items():
+        for key in HEADLINE:
+            out[f"{label}.{key}"] = float(m[key]["mean"])
+    return out
+
+
+def plot(results: Results, figdir: Path) -> list[Path]:
+    from mechsim.plots.collab import plot_contribution_vs_reward, plot_gap_over_rounds, plot_node_performance
+
+    tables = results.tables
+    name = results.scenario.name
+    paths = [plot_gap_over_rounds(tables["equality"], figdir / "gap.png", title=f"{name}: max-min performance gap")]
+    for label in tables["rounds"].unique("mechanism"):
+        paths.append(
+            plot_node_performance(tables["rounds"], figdir / f"performance_{label}.png", mechanism=label, title=f"{name}: {label}")
+        )
+        paths.append(
+            plot_contribution_vs_reward(tables, figdir / f"fairness_{label}.png", mechanism=label, title=f"{name}: {label}")
+        )
+    return paths
+
+
+SPEC = register_family(
+    FamilySpec(
+        name="collab",
+        doc="Federated learners as Flower clients on streaming data; FedAvg, CGSV and FAIR-EQUAL rewards.",
+        settings={
+            "n_nodes": Setting(Integer(2, None), 10, "number of nodes N"),
+            "n_rounds": Setting(Integer(1, None), 100, "rounds T"),
+            "replications": Setting(Integer(1, None), 1, "independent replications (new data, resources, draws)"),
+            "lr": Setting(Real(0.0, None, closed="neither"), 0.1, "SGD step size of the local steps"),
+            "lr_decay": Setting(Real(0.0, 1.0, closed="right"), 1.0, "the step size of round t is lr * lr_decay**t"),
+            "local_steps": Setting(Integer(1, None), 1, "local SGD steps E per round"),
+            "batch_size": Setting(Integer(1, None), 32, "minibatch size of a local step"),
+            "device": Setting(Options(("cpu", "cuda", "auto")), "cpu", "torch device of the learners"),
+            "torch_threads": Setting(Nullable(Integer(1, None)), 1, "torch CPU threads during a learner call (None: torch's default)"),
+            "backend": Setting(Options(("inprocess", "flower")), "inprocess", "direct ClientApp calls, or Flower's runtime on Ray"),
+            "flower_client_cpus": Setting(Real(0.0, None, closed="neither"), 1.0, "CPUs per ClientApp on Ray"),
+            "flower_client_gpus": Setting(Real(0.0, 1.0), 0.0, "GPU fraction per ClientApp on Ray"),
+            "flower_total_cpus": Setting(Nullable(Integer(1, None)), None, "CPUs Ray may use (None: all)"),
+            "flower_pull_interval": Setting(Nullable(Real(0.0, None, closed="neither")), None, "grid poll interval in s (None: Flower's 0.1)"),
+            "flower_timeout": Setting(Real(0.0, None, closed="neither"), 600.0, "seconds to wait for one exchange's replies"),
+        },
+        sections={
+            "data": Section(kind="collab.data", doc="the data stream's source"),
+            "heterogeneity": Section(kind="collab.heterogeneity", required=False, doc="how the nodes' data differ (default: clean)"),
+            "model": Section(kind="collab.model", doc="the learners' architecture"),
+            "resources": Section(kind="collab.resources", required=False, doc="compute, links, deadline, arrivals, dropouts"),
+            "mechanisms": Section(kind="collab.mechanism", many=True, doc="labelled mechanisms to compare"),
+        },
+        run=run,
+        plot=plot,
+        sweep_metrics=sweep_metrics,
+    )
+)
