@@ -120,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out)
     print(f"wrote {out}")
+    from mechsim.plots.ledger import plot_gas_vs_payees
+
+    for epoch in (0, 1):
+        fig = plot_gas_vs_payees(table, out.with_name(f"{out.stem}_epoch{epoch}.png"), epoch=epoch, title=f"operator gas per epoch (epoch {epoch})")
+        print(f"wrote {fig}")
     return 0
 
 

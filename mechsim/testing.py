@@ -40,6 +40,11 @@ __all__ = [
     "check_bandit_policy",
     "check_bandit_environment",
     "register_check",
+    "build_component",
+    "conformance_error",
+    "check_finite_float",
+    "GlobalRandomGuard",
+    "same_output",
 ]
 
 #: Signature of a check: ``check(spec, params)``; ``params`` are extra keyword
@@ -107,7 +112,7 @@ def _import_family_checks(family: str) -> None:
             raise  # the checks module exists but one of its imports is missing
 
 
-def _fail(spec: ComponentSpec, message: str) -> ConformanceError:
+def conformance_error(spec: ComponentSpec, message: str) -> ConformanceError:
     return ConformanceError(f"{spec.id}: {message}")
 
 
@@ -116,21 +121,21 @@ def _check_signature(spec: ComponentSpec) -> None:
     target = spec.factory.__init__ if isinstance(spec.factory, type) else spec.factory
     for p in inspect.signature(target).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise _fail(spec, f"the constructor takes *args/**kwargs ({p.name!r}); settings must be named keywords")
+            raise conformance_error(spec, f"the constructor takes *args/**kwargs ({p.name!r}); settings must be named keywords")
     names = set(component_params(spec.factory))
     declared = set(getattr(spec.factory, "_parameter_constraints", {}))
     stray = sorted(declared - names)
     if stray:
-        raise _fail(spec, f"_parameter_constraints names {stray}, which are not constructor parameters")
+        raise conformance_error(spec, f"_parameter_constraints names {stray}, which are not constructor parameters")
 
 
-def _build(spec: ComponentSpec, params: Mapping[str, Any]) -> Any:
+def build_component(spec: ComponentSpec, params: Mapping[str, Any]) -> Any:
     obj = spec.make(**params)
     for name, (_, default) in component_params(spec.factory).items():
         expected = params.get(name, default)
         if name in params or default is not inspect.Parameter.empty:
             if not hasattr(obj, name) or not _identical(getattr(obj, name), expected):
-                raise _fail(spec, f"__init__ must store the setting {name!r} verbatim under the same name")
+                raise conformance_error(spec, f"__init__ must store the setting {name!r} verbatim under the same name")
     return obj
 
 
@@ -143,7 +148,7 @@ def _identical(a: Any, b: Any) -> bool:
         return False
 
 
-class _GlobalRandomGuard:
+class GlobalRandomGuard:
     """Fails if the code inside touched the global ``random`` or ``np.random`` state."""
 
     def __init__(self, spec: ComponentSpec) -> None:
@@ -161,25 +166,25 @@ class _GlobalRandomGuard:
             np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(self.np, np_now, strict=True)
         )
         if random.getstate() != self.py or not same_np:
-            raise _fail(self.spec, "used the global random state; draw only from the generator given to reset")
+            raise conformance_error(self.spec, "used the global random state; draw only from the generator given to reset")
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_output(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return np.array_equal(np.asarray(a), np.asarray(b))
 
 
-def _finite_float(spec: ComponentSpec, name: str, x: Any, shape: tuple[int, ...] | list[tuple[int, ...]]) -> None:
+def check_finite_float(spec: ComponentSpec, name: str, x: Any, shape: tuple[int, ...] | list[tuple[int, ...]]) -> None:
     shapes = shape if isinstance(shape, list) else [shape]
     if not isinstance(x, np.ndarray):
-        raise _fail(spec, f"{name} must be a numpy array; got {type(x).__name__}")
+        raise conformance_error(spec, f"{name} must be a numpy array; got {type(x).__name__}")
     if x.shape not in shapes:
-        raise _fail(spec, f"{name} must have shape {' or '.join(map(str, shapes))}; got {x.shape}")
+        raise conformance_error(spec, f"{name} must have shape {' or '.join(map(str, shapes))}; got {x.shape}")
     if x.dtype.kind != "f":
-        raise _fail(spec, f"{name} must be a float array; got dtype {x.dtype}")
+        raise conformance_error(spec, f"{name} must be a float array; got dtype {x.dtype}")
     if not np.all(np.isfinite(x)):
-        raise _fail(spec, f"{name} has non-finite values")
+        raise conformance_error(spec, f"{name} has non-finite values")
 
 
 # -- bandits ---------------------------------------------------------------------------
@@ -199,9 +204,9 @@ def _bandit_trace(env: Any, policy: Any, *, seed: int, spec: ComponentSpec) -> l
         arms = policy.select(t, x)
         if not isinstance(arms, np.ndarray) or arms.shape != (_R,) or arms.dtype.kind not in "iu":
             got = f"{type(arms).__name__} {getattr(arms, 'shape', '')} {getattr(arms, 'dtype', '')}"
-            raise _fail(spec, f"select must return an int array of shape ({_R},); got {got} at round {t}")
+            raise conformance_error(spec, f"select must return an int array of shape ({_R},); got {got} at round {t}")
         if arms.min() < 0 or arms.max() >= info.n_arms:
-            raise _fail(spec, f"select returned arms outside [0, {info.n_arms}) at round {t}: {arms}")
+            raise conformance_error(spec, f"select returned arms outside [0, {info.n_arms}) at round {t}: {arms}")
         rnd = env.step(t)
         policy.update(t, arms, rnd.rewards[rows, arms])
         out.append((None if x is None else x.copy(), arms.copy(), np.array(rnd.means), rnd.rewards.copy()))
@@ -212,8 +217,8 @@ def _compare_traces(spec: ComponentSpec, a: list[tuple], b: list[tuple], what: s
     names = ("contexts", "arms", "means", "rewards")
     for t, (ra, rb) in enumerate(zip(a, b, strict=True)):
         for name, xa, xb in zip(names, ra, rb, strict=True):
-            if not _same(xa, xb):
-                raise _fail(spec, f"not deterministic under a seed: {name} differ at round {t} ({what})")
+            if not same_output(xa, xb):
+                raise conformance_error(spec, f"not deterministic under a seed: {name} differ at round {t} ({what})")
 
 
 @register_check("bandits.policy")
@@ -233,13 +238,13 @@ def check_bandit_policy(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
             return make("bandits/linear-v1", n_arms=4, dim=3)
         return make("bandits/bernoulli-v1", means=(0.7, 0.5, 0.9, 0.2))
 
-    policy = _build(spec, params)
+    policy = build_component(spec, params)
     if not isinstance(policy, Policy):
-        raise _fail(spec, f"a bandits.policy must subclass mechsim.bandits.Policy; got {type(policy).__name__}")
-    with _GlobalRandomGuard(spec):
+        raise conformance_error(spec, f"a bandits.policy must subclass mechsim.bandits.Policy; got {type(policy).__name__}")
+    with GlobalRandomGuard(spec):
         policy.get_params()
         first = _bandit_trace(env(), policy, seed=11, spec=spec)
-    second = _bandit_trace(env(), _build(spec, params), seed=11, spec=spec)
+    second = _bandit_trace(env(), build_component(spec, params), seed=11, spec=spec)
     _compare_traces(spec, first, second, "two fresh objects, same seed")
     again = _bandit_trace(env(), policy, seed=11, spec=spec)
     _compare_traces(spec, first, again, "the same object reset again: reset must clear all state")
@@ -255,34 +260,34 @@ def check_bandit_environment(spec: ComponentSpec, params: Mapping[str, Any]) -> 
     """
     from mechsim.bandits.base import BanditEnvironment, EnvInfo
 
-    env = _build(spec, params)
+    env = build_component(spec, params)
     if not isinstance(env, BanditEnvironment):
-        raise _fail(spec, f"a bandits.environment must subclass BanditEnvironment; got {type(env).__name__}")
+        raise conformance_error(spec, f"a bandits.environment must subclass BanditEnvironment; got {type(env).__name__}")
     if env.benchmark not in ("per_round", "fixed_arm"):
-        raise _fail(spec, f"benchmark must be 'per_round' or 'fixed_arm'; got {env.benchmark!r}")
+        raise conformance_error(spec, f"benchmark must be 'per_round' or 'fixed_arm'; got {env.benchmark!r}")
 
     def trace(obj: Any, seed: int) -> list[tuple]:
         info = obj.reset(n_replications=_R, horizon=_T, rng=np.random.default_rng(seed))
         if not isinstance(info, EnvInfo) or not isinstance(info.n_arms, int) or info.n_arms < 1:
-            raise _fail(spec, f"reset must return an EnvInfo with n_arms >= 1; got {info!r}")
+            raise conformance_error(spec, f"reset must return an EnvInfo with n_arms >= 1; got {info!r}")
         k, d = info.n_arms, info.dim
         if obj.has_contexts and (not isinstance(d, int) or d < 1):
-            raise _fail(spec, f"has_contexts is True, so EnvInfo.dim must be an int >= 1; got {d!r}")
+            raise conformance_error(spec, f"has_contexts is True, so EnvInfo.dim must be an int >= 1; got {d!r}")
         out = []
         for t in range(_T):
             x = obj.contexts(t)
             if obj.has_contexts:
-                _finite_float(spec, f"contexts({t})", x, (_R, k, d))
+                check_finite_float(spec, f"contexts({t})", x, (_R, k, d))
             elif x is not None:
-                raise _fail(spec, f"has_contexts is False but contexts({t}) returned {type(x).__name__}")
+                raise conformance_error(spec, f"has_contexts is False but contexts({t}) returned {type(x).__name__}")
             rnd = obj.step(t)
-            _finite_float(spec, f"step({t}).means", rnd.means, [(_R, k), (k,)])
-            _finite_float(spec, f"step({t}).rewards", rnd.rewards, (_R, k))
+            check_finite_float(spec, f"step({t}).means", rnd.means, [(_R, k), (k,)])
+            check_finite_float(spec, f"step({t}).rewards", rnd.rewards, (_R, k))
             out.append((None if x is None else x.copy(), None, np.array(rnd.means), rnd.rewards.copy()))
         return out
 
-    with _GlobalRandomGuard(spec):
+    with GlobalRandomGuard(spec):
         env.get_params()
         first = trace(env, 5)
-    _compare_traces(spec, first, trace(_build(spec, params), 5), "two fresh objects, same seed")
+    _compare_traces(spec, first, trace(build_component(spec, params), 5), "two fresh objects, same seed")
     _compare_traces(spec, first, trace(env, 5), "the same object reset again: reset must clear all state")

@@ -191,3 +191,38 @@ def summarize_runs(tables: Mapping[str, Table], mechanisms: Mapping[str, str]) -
         entry["replications"] = per_rep
         out[label] = entry
     return out
+
+
+def summarize_payouts(payouts: Table, gas: Table) -> dict[str, Any]:
+    """Per mechanism: tokens paid per node, how closely payout follows contribution, gas.
+
+    ``payout_pearson`` / ``payout_spearman`` correlate each node's total contribution
+    with its total payout (per replication, then averaged).
+    """
+    out: dict[str, Any] = {}
+    for label in payouts.unique("mechanism"):
+        sub = payouts.where(mechanism=label)
+        reps = sub.unique("replication")
+        totals, contribs, r_p, r_s, paid = [], [], [], [], []
+        for r in reps:
+            rows = sub.where(replication=r)
+            nodes = np.unique(rows["node"])
+            amount = np.array([rows["amount"][rows["node"] == i].sum() for i in nodes])
+            contribution = np.array([rows["contribution"][rows["node"] == i].sum() for i in nodes])
+            totals.append(amount)
+            contribs.append(contribution)
+            r_p.append(pearson(contribution, amount))
+            r_s.append(spearman(contribution, amount))
+            paid.append(float(rows["balance"][rows["epoch"] == rows["epoch"].max()].sum()))
+        g = gas.where(mechanism=label)
+        out[label] = {
+            "epochs": int(sub["epoch"].max()) + 1 if len(sub) else 0,
+            "paid_per_node": np.mean(totals, axis=0).tolist(),
+            "contribution_per_node": np.mean(contribs, axis=0).tolist(),
+            "total_paid": float(np.mean(paid)),
+            "payout_pearson": float(np.nanmean(r_p)) if np.any(np.isfinite(r_p)) else math.nan,
+            "payout_spearman": float(np.nanmean(r_s)) if np.any(np.isfinite(r_s)) else math.nan,
+            "operator_gas_total": int(g["operator_gas"].sum()),
+            "claim_gas_total": int(g["claim_gas"].sum()),
+        }
+    return out

@@ -22,7 +22,14 @@ from mechsim.collab.data import DataInfo
 from mechsim.core.registry import ComponentSpec
 from mechsim.errors import ParameterError
 from mechsim.metrics import spearman
-from mechsim.testing import _build, _fail, _finite_float, _GlobalRandomGuard, _same, register_check
+from mechsim.testing import (
+    GlobalRandomGuard,
+    build_component,
+    check_finite_float,
+    conformance_error,
+    register_check,
+    same_output,
+)
 
 __all__ = ["check_mechanism", "synthetic_trace"]
 
@@ -49,7 +56,7 @@ def _submission_stream(seed: int) -> list[dict[str, Any]]:
 
 def synthetic_trace(mechanism: Mechanism, seed: int, spec: ComponentSpec | None = None) -> list[tuple]:
     """Run ``mechanism`` on :func:`_submission_stream`; returns per round (plan masks, outcome arrays)."""
-    fail = (lambda msg: _fail(spec, msg)) if spec is not None else AssertionError
+    fail = (lambda msg: conformance_error(spec, msg)) if spec is not None else AssertionError
     weights = np.full(_N, 1.0 / _N)
     mechanism.reset(n_nodes=_N, n_params=_P, weights=weights, rng=np.random.default_rng(seed), layer_sizes=_LAYERS)
     params = np.zeros(_P)
@@ -77,14 +84,14 @@ def synthetic_trace(mechanism: Mechanism, seed: int, spec: ComponentSpec | None 
         if not isinstance(o, Outcome):
             raise fail(f"step must return an Outcome; got {type(o).__name__}")
         if spec is not None:
-            _finite_float(spec, f"Outcome.aggregate at round {t}", o.aggregate, (_P,))
-            _finite_float(spec, f"Outcome.rewards at round {t}", o.rewards, (_N,))
+            check_finite_float(spec, f"Outcome.aggregate at round {t}", o.aggregate, (_P,))
+            check_finite_float(spec, f"Outcome.rewards at round {t}", o.rewards, (_N,))
             if not isinstance(o.scores, np.ndarray) or o.scores.shape != (_N,) or o.scores.dtype.kind != "f":
                 raise fail(f"Outcome.scores must be a float array of shape ({_N},)")
             if not isinstance(o.allocation, np.ndarray) or o.allocation.shape != (_N,) or o.allocation.dtype != bool:
                 raise fail(f"Outcome.allocation must be a bool array of shape ({_N},)")
             if o.reward_updates is not None:
-                _finite_float(spec, f"Outcome.reward_updates at round {t}", o.reward_updates, (_N, _P))
+                check_finite_float(spec, f"Outcome.reward_updates at round {t}", o.reward_updates, (_N, _P))
             c = np.asarray(o.info.get("contributions", np.full(_N, np.nan)))
             if c.shape != (_N,):
                 raise fail(f"Outcome.info['contributions'] must have shape ({_N},)")
@@ -108,59 +115,59 @@ def _compare(spec: ComponentSpec, a: list[tuple], b: list[tuple], what: str) -> 
     names = ("Plan.train", "Plan.sync", "aggregate", "allocation", "rewards", "scores", "reward_updates")
     for t, (ra, rb) in enumerate(zip(a, b, strict=True)):
         for name, xa, xb in zip(names, ra, rb):
-            if not (_same(xa, xb) or (xa is not None and xb is not None and np.array_equal(xa, xb, equal_nan=True))):
-                raise _fail(spec, f"not deterministic under a seed: {name} differs at round {t} ({what})")
+            if not (same_output(xa, xb) or (xa is not None and xb is not None and np.array_equal(xa, xb, equal_nan=True))):
+                raise conformance_error(spec, f"not deterministic under a seed: {name} differs at round {t} ({what})")
 
 
 @register_check("collab.mechanism")
 def check_mechanism(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
     """Shapes, determinism, own generator, and the declared claims on a synthetic run."""
-    mech = _build(spec, params)
+    mech = build_component(spec, params)
     if not isinstance(mech, Mechanism):
-        raise _fail(spec, f"a collab.mechanism must subclass mechsim.collab.Mechanism; got {type(mech).__name__}")
-    with _GlobalRandomGuard(spec):
+        raise conformance_error(spec, f"a collab.mechanism must subclass mechsim.collab.Mechanism; got {type(mech).__name__}")
+    with GlobalRandomGuard(spec):
         mech.get_params()
         first = synthetic_trace(mech, 3, spec)
-    _compare(spec, first, synthetic_trace(_build(spec, params), 3, spec), "two fresh objects, same seed")
+    _compare(spec, first, synthetic_trace(build_component(spec, params), 3, spec), "two fresh objects, same seed")
     _compare(spec, first, synthetic_trace(mech, 3, spec), "the same object reset again: reset must clear all state")
     claims = type(mech).spec
     if claims.equal:
         for t, row in enumerate(first):
             if not np.array_equal(row[1], row[7]):
-                raise _fail(spec, f"claims equal=True but did not send the global model to every available node at round {t}")
+                raise conformance_error(spec, f"claims equal=True but did not send the global model to every available node at round {t}")
     if claims.estimates_contributions:
         scores = first[-1][5]
         if not np.all(np.isfinite(scores)):
-            raise _fail(spec, "claims estimates_contributions=True but its final scores are not finite")
+            raise conformance_error(spec, "claims estimates_contributions=True but its final scores are not finite")
         rho = spearman(scores, np.arange(_N))
         if not rho < -0.5:
-            raise _fail(spec, f"its contribution estimates do not rank nodes by update quality (Spearman {rho:.2f} with the noise)")
+            raise conformance_error(spec, f"its contribution estimates do not rank nodes by update quality (Spearman {rho:.2f} with the noise)")
 
 
 @register_check("collab.data")
 def check_data(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
     """The dataset's shapes, dtypes and label range; the same generator gives the same data."""
-    source = _build(spec, params)
-    with _GlobalRandomGuard(spec):
+    source = build_component(spec, params)
+    with GlobalRandomGuard(spec):
         a = source.load(np.random.default_rng(0))
-    b = _build(spec, params).load(np.random.default_rng(0))
+    b = build_component(spec, params).load(np.random.default_rng(0))
     info = a.info
     if not isinstance(info, DataInfo) or info.task not in ("classification", "regression"):
-        raise _fail(spec, f"load must return a Dataset with a DataInfo; got {info!r}")
+        raise conformance_error(spec, f"load must return a Dataset with a DataInfo; got {info!r}")
     for name in ("x_pool", "y_pool", "x_val", "y_val"):
         if not np.array_equal(getattr(a, name), getattr(b, name)):
-            raise _fail(spec, f"not deterministic under a seed: {name} differs")
+            raise conformance_error(spec, f"not deterministic under a seed: {name} differs")
     for x, y, what in ((a.x_pool, a.y_pool, "pool"), (a.x_val, a.y_val, "validation")):
         if x.ndim != 2 or x.shape[1] != info.n_features or len(y) != len(x) or len(y) == 0:
-            raise _fail(spec, f"the {what} set has shapes {x.shape} and {y.shape}; expected (n, {info.n_features}) and (n,)")
+            raise conformance_error(spec, f"the {what} set has shapes {x.shape} and {y.shape}; expected (n, {info.n_features}) and (n,)")
         if x.dtype != np.float32 or not np.all(np.isfinite(x)):
-            raise _fail(spec, f"the {what} features must be finite float32")
+            raise conformance_error(spec, f"the {what} features must be finite float32")
         if info.task == "classification" and (y.dtype != np.int64 or y.min() < 0 or y.max() >= info.n_outputs):
-            raise _fail(spec, f"the {what} labels must be int64 in [0, {info.n_outputs})")
+            raise conformance_error(spec, f"the {what} labels must be int64 in [0, {info.n_outputs})")
         if info.task == "regression" and (y.dtype != np.float32 or not np.all(np.isfinite(y))):
-            raise _fail(spec, f"the {what} targets must be finite float32")
+            raise conformance_error(spec, f"the {what} targets must be finite float32")
     if not isinstance(source.chunk_size, int) or source.chunk_size < 1:
-        raise _fail(spec, "a data source must have an int chunk_size >= 1")
+        raise conformance_error(spec, "a data source must have an int chunk_size >= 1")
 
 
 @register_check("collab.heterogeneity")
@@ -176,28 +183,28 @@ def check_heterogeneity(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
         obj.reset(n_nodes=n, n_rounds=t_max, chunk_size=8, rng=np.random.default_rng(2))
         sizes, quality = np.asarray(obj.sizes_), np.asarray(obj.quality(), dtype=float)
         if sizes.shape != (n,) or sizes.dtype.kind != "i" or sizes.min() < 1:
-            raise _fail(spec, f"sizes_ must be ints >= 1 of shape ({n},); got {sizes}")
-        _finite_float(spec, "quality()", quality, (n,))
+            raise conformance_error(spec, f"sizes_ must be ints >= 1 of shape ({n},); got {sizes}")
+        check_finite_float(spec, "quality()", quality, (n,))
         out: list[Any] = [sizes, quality]
         for t in range(t_max):
-            _finite_float(spec, f"levels({t})", np.asarray(obj.levels(t), dtype=float), (n,))
+            check_finite_float(spec, f"levels({t})", np.asarray(obj.levels(t), dtype=float), (n,))
             for node in range(n):
                 x0, y0 = x.copy(), y.copy()
                 xc, yc = obj.corrupt(node, t, x0, y0, info=info, rng=np.random.default_rng(100 * t + node))
                 if not (np.array_equal(x0, x) and np.array_equal(y0, y)):
-                    raise _fail(spec, "corrupt changed its input arrays in place; it must copy")
+                    raise conformance_error(spec, "corrupt changed its input arrays in place; it must copy")
                 if xc.shape != x.shape or yc.shape != y.shape or xc.dtype != x.dtype:
-                    raise _fail(spec, "corrupt must keep the shapes and dtypes of the chunk")
+                    raise conformance_error(spec, "corrupt must keep the shapes and dtypes of the chunk")
                 out += [xc, yc]
         return out
 
-    obj = _build(spec, params)
-    with _GlobalRandomGuard(spec):
+    obj = build_component(spec, params)
+    with GlobalRandomGuard(spec):
         obj.get_params()
         first = trace(obj)
-    for name, again in (("two fresh objects", trace(_build(spec, params))), ("the same object reset again", trace(obj))):
+    for name, again in (("two fresh objects", trace(build_component(spec, params))), ("the same object reset again", trace(obj))):
         if not all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)):
-            raise _fail(spec, f"not deterministic under a seed ({name})")
+            raise conformance_error(spec, f"not deterministic under a seed ({name})")
 
 
 @register_check("collab.model")
@@ -207,7 +214,7 @@ def check_model(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
 
     from mechsim.collab.learner import TorchLearner
 
-    model = _build(spec, params)
+    model = build_component(spec, params)
     tasks = getattr(model, "tasks", ())
     good = DataInfo("classification", 64, 3, (1, 8, 8)) if "classification" in tasks else DataInfo("regression", 6, 1)
     model.check(good)
@@ -217,24 +224,24 @@ def check_model(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
         except ParameterError:
             pass
         else:
-            raise _fail(spec, "check accepted a regression task that the model does not learn")
+            raise conformance_error(spec, "check accepted a regression task that the model does not learn")
     before = torch.random.get_rng_state()
     learner = TorchLearner(model, good, lr=0.1, local_steps=2, batch_size=4)
     a, b = learner.init_params(5), learner.init_params(5)
     if not torch.equal(before, torch.random.get_rng_state()):
-        raise _fail(spec, "initialising the model changed torch's global generator")
+        raise conformance_error(spec, "initialising the model changed torch's global generator")
     if not all(np.array_equal(u, v) for u, v in zip(a, b, strict=True)):
-        raise _fail(spec, "init_params is not deterministic under a seed")
+        raise conformance_error(spec, "init_params is not deterministic under a seed")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((10, good.n_features)).astype(np.float32)
     y = rng.integers(0, good.n_outputs, 10) if good.task == "classification" else rng.standard_normal(10).astype(np.float32)
     out = model.build(good)(torch.from_numpy(x))
     if tuple(out.shape) != (10, good.n_outputs) or not bool(torch.isfinite(out).all()):
-        raise _fail(spec, f"the model's output must be finite of shape (10, {good.n_outputs}); got {tuple(out.shape)}")
+        raise conformance_error(spec, f"the model's output must be finite of shape (10, {good.n_outputs}); got {tuple(out.shape)}")
     u1, _ = learner.train(a, x, y, seed=3)
     u2, _ = learner.train(a, x, y, seed=3)
     if not all(np.array_equal(p, q) and p.shape == s.shape for p, q, s in zip(u1, u2, a, strict=True)):
-        raise _fail(spec, "local training is not deterministic under a seed, or changes the parameter shapes")
+        raise conformance_error(spec, "local training is not deterministic under a seed, or changes the parameter shapes")
 
 
 @register_check("collab.resources")
@@ -248,21 +255,54 @@ def check_resources(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
         for t in range(5):
             avail = obj.available(float(t))
             if not isinstance(avail, np.ndarray) or avail.shape != (n,) or avail.dtype != bool:
-                raise _fail(spec, f"available must return a bool array of shape ({n},)")
+                raise conformance_error(spec, f"available must return a bool array of shape ({n},)")
             lat = obj.latencies(2)
-            _finite_float(spec, "latencies", lat, (n,))
+            check_finite_float(spec, "latencies", lat, (n,))
             if np.any(lat < 0):
-                raise _fail(spec, "latencies must be >= 0")
+                raise conformance_error(spec, "latencies must be >= 0")
             on_time, duration = obj.round_outcome(float(t), lat, avail)
             if on_time.shape != (n,) or np.any(on_time & ~avail) or not (duration > 0):
-                raise _fail(spec, "round_outcome must give on-time trainers and a positive duration")
+                raise conformance_error(spec, "round_outcome must give on-time trainers and a positive duration")
             out += [avail, lat, on_time]
         return out
 
-    obj = _build(spec, params)
-    with _GlobalRandomGuard(spec):
+    obj = build_component(spec, params)
+    with GlobalRandomGuard(spec):
         obj.get_params()
         first = trace(obj)
-    for name, again in (("two fresh objects", trace(_build(spec, params))), ("the same object reset again", trace(obj))):
+    for name, again in (("two fresh objects", trace(build_component(spec, params))), ("the same object reset again", trace(obj))):
         if not all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)):
-            raise _fail(spec, f"not deterministic under a seed ({name})")
+            raise conformance_error(spec, f"not deterministic under a seed ({name})")
+
+
+@register_check("collab.payout")
+def check_payout(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
+    """Payouts: settle once per epoch, conserve each epoch's budget, repeat under the same inputs."""
+    from mechsim.ledger import from_units
+
+    def trace(obj: Any) -> list[tuple]:
+        obj.reset(n_nodes=_N, n_rounds=_T)
+        rng = np.random.default_rng(0)
+        out = []
+        for t in range(_T):
+            c = rng.random(_N) - 0.2
+            settlement = obj.observe(t, c, np.abs(c))
+            if settlement is not None:
+                rows = obj.node_rows(settlement)
+                out.append((settlement.epoch, tuple(rows["amount_units"]), tuple(rows["balance"])))
+                allocated = sum(int(u) for u in rows["amount_units"])
+                if allocated > settlement.budget:
+                    raise conformance_error(spec, f"epoch {settlement.epoch} allocated {allocated} > budget {settlement.budget}")
+        return out
+
+    with GlobalRandomGuard(spec):
+        a = trace(build_component(spec, params))
+        b = trace(build_component(spec, params))
+    if a != b:
+        raise conformance_error(spec, "the same contributions gave different payouts")
+    epoch_rounds = build_component(spec, params).epoch_rounds
+    expected = -(-_T // epoch_rounds)
+    if len(a) != expected:
+        raise conformance_error(spec, f"settled {len(a)} epochs in {_T} rounds; expected {expected}")
+    if not all(np.isfinite(from_units(int(u))) for _, units, _ in a for u in units):
+        raise conformance_error(spec, "payouts must be finite")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mechsim.collab.analysis import HEADLINE, equality_table, summarize_runs
+from mechsim.collab import payout as _payout  # noqa: F401  (registers collab/token-payout-v1)
 from mechsim.collab.learner import resolve_device
 from mechsim.collab.protocol import collab_process, declare_tables
 from mechsim.collab.world import CollabTask, ComponentRef, World, world
@@ -92,7 +93,8 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
     s = scenario.settings
     tasks = tasks_of(scenario, ctx)
     worlds = {k: _build_world(scenario, t) for k, t in tasks.items()}
-    declare_tables(ctx.recorder)
+    payout_cfg = scenario.sections.get("payout")
+    declare_tables(ctx.recorder, payouts=payout_cfg is not None)
     mechanisms = scenario["mechanisms"]
     resources_ref = _ref(scenario, "resources", _DEFAULT_RESOURCES)
     bar = ctx.progress.bar(total=s["n_rounds"] * len(mechanisms) * len(tasks), desc=scenario.name)
@@ -116,6 +118,7 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
                         transport=make_transport(),
                         recorder=ctx.recorder,
                         seeds=ctx.seeds.child("replication", int(key)),
+                        payout=None if payout_cfg is None else payout_cfg.build(),
                         bar=bar,
                     )
                 )
@@ -155,7 +158,7 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
     """Headline fairness, equality and performance per mechanism (see :mod:`mechsim.collab.analysis`)."""
     s = scenario.settings
     mechanisms = {label: cfg.id for label, cfg in scenario["mechanisms"].items()}
-    return {
+    out = {
         "n_nodes": s["n_nodes"],
         "n_rounds": s["n_rounds"],
         "replications": s["replications"],
@@ -163,6 +166,11 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
         "fairness_note": "nan means undefined (N.A.): no contribution estimate, or every node holds the same model",
         "mechanisms": summarize_runs(tables, mechanisms),
     }
+    if "payouts" in tables:
+        from mechsim.collab.analysis import summarize_payouts
+
+        out["payouts"] = summarize_payouts(tables["payouts"], tables["ledger_gas"])
+    return out
 
 
 def sweep_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
@@ -186,6 +194,10 @@ def plot(results: Results, figdir: Path) -> list[Path]:
         paths.append(
             plot_contribution_vs_reward(tables, figdir / f"fairness_{label}.png", mechanism=label, title=f"{name}: {label}")
         )
+    if "payouts" in tables:
+        from mechsim.plots.collab import plot_payouts
+
+        paths += plot_payouts(tables["payouts"], figdir, title=name)
     return paths
 
 
@@ -216,6 +228,7 @@ SPEC = register_family(
             "model": Section(kind="collab.model", doc="the learners' architecture"),
             "resources": Section(kind="collab.resources", required=False, doc="compute, links, deadline, arrivals, dropouts"),
             "mechanisms": Section(kind="collab.mechanism", many=True, doc="labelled mechanisms to compare"),
+            "payout": Section(kind="collab.payout", required=False, doc="token payouts through a ledger (memory or EVM)"),
         },
         run=run,
         plot=plot,

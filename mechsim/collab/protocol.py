@@ -10,6 +10,7 @@ Round ``t`` starting at simulated time ``s``::
     outcome   = mechanism.step(t, Submission(updates of the on-time nodes, ...))
     θ_{t+1}   = θ_t + outcome.aggregate; per-node reward deltas delivered (CGSV)
     every node holding a model evaluates it on the validation set; rows recorded
+    at the end of a payout epoch: the epoch's contributions settle through the ledger
 
 Messages go through a :class:`~mechsim.collab.transport.Transport` (in-process or
 Flower's grid); wall time spent in training never advances the simulated clock.
@@ -82,10 +83,15 @@ NODES_SCHEMA = {
 }
 
 
-def declare_tables(recorder: Recorder) -> None:
+def declare_tables(recorder: Recorder, *, payouts: bool = False) -> None:
     recorder.declare("rounds", **ROUNDS_SCHEMA)
     recorder.declare("server", **SERVER_SCHEMA)
     recorder.declare("nodes", **NODES_SCHEMA)
+    if payouts:
+        from mechsim.collab.payout import LEDGER_GAS_SCHEMA, PAYOUTS_SCHEMA
+
+        recorder.declare("payouts", **PAYOUTS_SCHEMA)
+        recorder.declare("ledger_gas", **LEDGER_GAS_SCHEMA)
 
 
 def _mask(x: Any, n: int, what: str, label: str) -> np.ndarray:
@@ -126,6 +132,7 @@ def collab_process(
     transport: Transport,
     recorder: Recorder,
     seeds: SeedTree,
+    payout: Any = None,
     bar: Any = None,
 ) -> Generator[Any, Any, None]:
     """SimPy process: ``n_rounds`` rounds of ``mechanism`` on ``world`` (see the module docstring).
@@ -146,6 +153,8 @@ def collab_process(
         layer_sizes=tuple(int(np.prod(s)) for s in shapes),
     )
     resources.reset(n_nodes=n, rng=seeds.generator("resources"))
+    if payout is not None:
+        payout.reset(n_nodes=n, n_rounds=n_rounds)
     state = f"{label}/{replication}"
     has_model = np.zeros(n, dtype=bool)
     last_sync = np.full(n, -1, dtype=np.int64)
@@ -258,6 +267,12 @@ def collab_process(
             server_loss=server_loss,
             p_value=float(info.get("p_value", math.nan)),
         )
+        if payout is not None:
+            settlement = payout.observe(t, contributions, scores)
+            if settlement is not None:
+                tag = {"mechanism": label, "replication": replication}
+                recorder.extend("payouts", **tag, round=t, time=engine.now, **payout.node_rows(settlement))
+                recorder.append("ledger_gas", **tag, **payout.gas_row(settlement))
         if bar is not None:
             bar.update(1)
 

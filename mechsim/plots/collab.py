@@ -118,3 +118,27 @@ def _scalar_mappable(cmap, n: int):
     from matplotlib.colors import Normalize
 
     return ScalarMappable(norm=Normalize(0, max(n - 1, 1)), cmap=cmap)
+
+
+def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]:
+    """Cumulative token payout per node over epochs, and payout against contribution (replication 0)."""
+    from mechsim.plots.ledger import plot_cumulative_payouts, plot_payout_vs_contribution
+
+    paths = []
+    for label in payouts.unique("mechanism"):
+        rows = payouts.where(mechanism=label, replication=0)
+        per_node = {f"node {i}": rows["amount"][rows["node"] == i] for i in np.unique(rows["node"])}
+        epochs = np.unique(rows["epoch"])
+        paths.append(
+            plot_cumulative_payouts(per_node, figdir / f"payouts_{label}.png", epochs=epochs, title=f"{title}: {label}, cumulative payout")
+        )
+        nodes = np.unique(rows["node"])
+        contribution = np.array([rows["contribution"][rows["node"] == i].sum() for i in nodes])
+        amount = np.array([rows["amount"][rows["node"] == i].sum() for i in nodes])
+        paths.append(
+            plot_payout_vs_contribution(
+                contribution, amount, figdir / f"payout_vs_contribution_{label}.png", labels=[str(i) for i in nodes],
+                title=f"{title}: {label}, payout vs contribution",
+            )
+        )
+    return paths

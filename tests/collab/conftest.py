@@ -71,6 +71,12 @@ def tiny_path(tmp_path):
     return path
 
 
+@pytest.fixture
+def tiny_text():
+    """The text of the 4-node, 8-round scenario (for tests that append sections)."""
+    return TINY
+
+
 @pytest.fixture(scope="session")
 def quick_results():
     """One run of the shipped label-noise scenario on the quick instance (shared by the relation tests)."""
