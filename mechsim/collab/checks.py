@@ -54,6 +54,17 @@ def _submission_stream(seed: int) -> list[dict[str, Any]]:
     return rounds
 
 
+def _check_repeatable(spec: ComponentSpec, params: Mapping[str, Any], trace: Any) -> None:
+    """``trace(obj)`` (a list of arrays) repeats for two fresh objects and for one object reset again."""
+    obj = build_component(spec, params)
+    with GlobalRandomGuard(spec):
+        obj.get_params()
+        first = trace(obj)
+    for name, again in (("two fresh objects", trace(build_component(spec, params))), ("the same object reset again", trace(obj))):
+        if not all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)):
+            raise conformance_error(spec, f"not deterministic under a seed ({name})")
+
+
 def synthetic_trace(mechanism: Mechanism, seed: int, spec: ComponentSpec | None = None) -> list[tuple]:
     """Run ``mechanism`` on :func:`_submission_stream`; returns per round (plan masks, outcome arrays)."""
     fail = (lambda msg: conformance_error(spec, msg)) if spec is not None else AssertionError
@@ -198,13 +209,7 @@ def check_heterogeneity(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
                 out += [xc, yc]
         return out
 
-    obj = build_component(spec, params)
-    with GlobalRandomGuard(spec):
-        obj.get_params()
-        first = trace(obj)
-    for name, again in (("two fresh objects", trace(build_component(spec, params))), ("the same object reset again", trace(obj))):
-        if not all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)):
-            raise conformance_error(spec, f"not deterministic under a seed ({name})")
+    _check_repeatable(spec, params, trace)
 
 
 @register_check("collab.model")
@@ -266,13 +271,7 @@ def check_resources(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
             out += [avail, lat, on_time]
         return out
 
-    obj = build_component(spec, params)
-    with GlobalRandomGuard(spec):
-        obj.get_params()
-        first = trace(obj)
-    for name, again in (("two fresh objects", trace(build_component(spec, params))), ("the same object reset again", trace(obj))):
-        if not all(np.array_equal(a, b) for a, b in zip(first, again, strict=True)):
-            raise conformance_error(spec, f"not deterministic under a seed ({name})")
+    _check_repeatable(spec, params, trace)
 
 
 @register_check("collab.payout")

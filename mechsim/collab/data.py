@@ -85,6 +85,15 @@ def _sklearn_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
+def _check_informative(owner: str, params: dict) -> None:
+    """Synthetic sources: the informative features are a subset of the features."""
+    if params["n_informative"] > params["n_features"]:
+        raise ParameterError(
+            f"The 'n_informative' parameter of {owner} must be at most n_features={params['n_features']}. "
+            f"Got {params['n_informative']} instead."
+        )
+
+
 @register("collab/synthetic-classification-v1", kind="collab.data")
 class SyntheticClassification(DataSource):
     """Generated classification data (``sklearn.datasets.make_classification``).
@@ -133,11 +142,7 @@ class SyntheticClassification(DataSource):
 
     @classmethod
     def check_config(cls, params: dict) -> None:
-        if params["n_informative"] > params["n_features"]:
-            raise ParameterError(
-                f"The 'n_informative' parameter of {cls.__name__} must be at most n_features={params['n_features']}. "
-                f"Got {params['n_informative']} instead."
-            )
+        _check_informative(cls.__name__, params)
         if params["n_classes"] * 2 > 2 ** params["n_informative"]:
             raise ParameterError(
                 f"The 'n_classes' parameter of {cls.__name__} must satisfy n_classes * 2 <= 2**n_informative "
@@ -207,11 +212,7 @@ class SyntheticRegression(DataSource):
 
     @classmethod
     def check_config(cls, params: dict) -> None:
-        if params["n_informative"] > params["n_features"]:
-            raise ParameterError(
-                f"The 'n_informative' parameter of {cls.__name__} must be at most n_features={params['n_features']}. "
-                f"Got {params['n_informative']} instead."
-            )
+        _check_informative(cls.__name__, params)
 
     def load(self, rng: np.random.Generator) -> Dataset:
         from sklearn.datasets import make_regression
