@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import mechsim
 from mechsim.core.runner import RunContext
 from mechsim.core.scenario import parse_scenario
 from mechsim.core.seeding import SeedTree

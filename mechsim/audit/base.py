@@ -37,13 +37,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from mechsim.core.registry import _load, suggest
+from mechsim.core.registry import load_families, suggest
 from mechsim.errors import ScenarioError
 
 if TYPE_CHECKING:
-    from mechsim.core.progress import Progress
     from mechsim.core.scenario import Scenario
-    from mechsim.core.seeding import SeedTree
 
 __all__ = ["Deviation", "AuditGame", "AuditBuilder", "register_audit_builder", "get_audit_builder", "audit_families"]
 
@@ -102,12 +100,12 @@ def register_audit_builder(family: str, builder: AuditBuilder) -> AuditBuilder:
 
 
 def audit_families() -> list[str]:
-    _load()
+    load_families()
     return sorted(_BUILDERS)
 
 
 def get_audit_builder(scenario: Scenario) -> AuditBuilder:
-    _load()
+    load_families()
     builder = _BUILDERS.get(scenario.family)
     if builder is None:
         raise ScenarioError(

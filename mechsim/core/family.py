@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mechsim.core.params import Constraint
-from mechsim.core.registry import _load, suggest
+from mechsim.core.registry import load_families, suggest
 from mechsim.errors import UnknownComponentError
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def register_family(spec: FamilySpec) -> FamilySpec:
 
 
 def get_family(name: str) -> FamilySpec:
-    _load()
+    load_families()
     if name not in _FAMILIES:
         raise UnknownComponentError(
             f"unknown scenario family {name!r}.{suggest(name, sorted(_FAMILIES))} "
@@ -82,5 +82,5 @@ def get_family(name: str) -> FamilySpec:
 
 
 def families() -> list[str]:
-    _load()
+    load_families()
     return sorted(_FAMILIES)

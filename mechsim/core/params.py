@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,6 +315,3 @@ def component_params(cls: type | Callable) -> dict[str, tuple[Constraint | None,
         params[p.name] = (constraints.get(p.name), p.default)
     return params
 
-
-def iter_names(items: Iterable[str]) -> str:
-    return ", ".join(sorted(items))

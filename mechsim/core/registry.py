@@ -84,7 +84,7 @@ def register(id: str, *, kind: str) -> Callable[[T], T]:
     return deco
 
 
-def _load() -> None:
+def load_families() -> None:
     global _loaded
     if _loaded:
         return
@@ -100,7 +100,7 @@ def suggest(name: str, candidates: list[str], n: int = 3) -> str:
 
 def get(id: str, *, kind: str | None = None) -> ComponentSpec:
     """Look up a component; unknown ids raise :class:`UnknownComponentError` with suggestions."""
-    _load()
+    load_families()
     spec = _REGISTRY.get(id)
     pool = [i for i, s in _REGISTRY.items() if kind is None or s.kind == kind]
     if spec is None or (kind is not None and spec.kind != kind):
@@ -117,11 +117,11 @@ def make(id: str, **kwargs: Any) -> Any:
 
 
 def ids(kind: str | None = None) -> list[str]:
-    _load()
+    load_families()
     return sorted(i for i, s in _REGISTRY.items() if kind is None or s.kind == kind)
 
 
 def specs() -> Iterator[ComponentSpec]:
-    _load()
+    load_families()
     for i in sorted(_REGISTRY):
         yield _REGISTRY[i]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import inspect
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -378,6 +378,3 @@ def load_scenario(
     paths = apply_overrides(raw, overrides, file=file)
     return parse_scenario(raw, file=file, override_paths=paths)
 
-
-def iter_settings(s: Scenario) -> Iterator[tuple[str, Any]]:
-    yield from s.settings.items()

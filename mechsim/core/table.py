@@ -93,16 +93,6 @@ class Table:
             seen.setdefault(v.item() if hasattr(v, "item") else v, None)
         return list(seen)
 
-    @staticmethod
-    def concat(tables: list[Table]) -> Table:
-        if not tables:
-            raise MechsimError("cannot concatenate zero tables")
-        schema = tables[0].schema
-        for t in tables[1:]:
-            if t.schema != schema:
-                raise MechsimError("cannot concatenate tables with different schemas")
-        return Table(schema, {c: np.concatenate([t.columns[c] for t in tables]) for c in schema})
-
     # -- CSV --------------------------------------------------------------------
     def to_csv(self, path: str | Path | None = None) -> str:
         buf = io.StringIO()
