@@ -29,7 +29,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.set or [], seed=args.seed)
     results = run_scenario(scenario, progress=_progress_flag(args))
-    path = results.write(args.out, plot=not args.no_plot)
+    # An interrupted run may lack tables its plots need: write the rows, skip the figures.
+    path = results.write(args.out, plot=results.complete and not args.no_plot)
     if not results.complete:
         print(f"interrupted: wrote the finished part to {path}", file=sys.stderr)
         return EXIT_INTERRUPTED

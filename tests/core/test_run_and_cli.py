@@ -105,3 +105,23 @@ def test_interrupted_run_keeps_what_it_finished(monkeypatch):
     assert not res.complete
     assert 0 < len(res.tables["rounds"])
     assert res.tables["rounds"]["t"].max() < 300
+
+
+def test_cli_interrupted_run_writes_rows_and_exits_130(tmp_path, monkeypatch, capsys):
+    from mechsim.bandits import protocol
+
+    calls = {"n": 0}
+    real = protocol.RegretAccumulator.add
+
+    def add(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 150:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(protocol.RegretAccumulator, "add", add)
+    rc = main(["run", "bandits/default", "--out", str(tmp_path), "--no-progress", *sum((["--set", s] for s in QUICK), [])])
+    assert rc == 130
+    assert "interrupted: wrote the finished part" in capsys.readouterr().err
+    back = Results.load(next((tmp_path / "bandits-default").iterdir()))
+    assert not back.complete and len(back.tables["rounds"]) > 0
