@@ -193,6 +193,12 @@ def summarize_runs(tables: Mapping[str, Table], mechanisms: Mapping[str, str]) -
     return out
 
 
+def node_totals(rows: Table, column: str) -> np.ndarray:
+    """Sum of ``column`` per node, in ascending node order (rows of one mechanism and replication)."""
+    nodes, index = np.unique(rows["node"], return_inverse=True)
+    return np.bincount(index, weights=rows[column], minlength=nodes.size)
+
+
 def summarize_payouts(payouts: Table, gas: Table) -> dict[str, Any]:
     """Per mechanism: tokens paid per node, how closely payout follows contribution, gas.
 
@@ -207,8 +213,8 @@ def summarize_payouts(payouts: Table, gas: Table) -> dict[str, Any]:
         for r in reps:
             rows = sub.where(replication=r)
             nodes = np.unique(rows["node"])
-            amount = np.array([rows["amount"][rows["node"] == i].sum() for i in nodes])
-            contribution = np.array([rows["contribution"][rows["node"] == i].sum() for i in nodes])
+            amount = node_totals(rows, "amount")
+            contribution = node_totals(rows, "contribution")
             totals.append(amount)
             contribs.append(contribution)
             r_p.append(pearson(contribution, amount))

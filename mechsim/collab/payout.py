@@ -28,7 +28,7 @@ import numpy as np
 
 from mechsim.core.params import Integer, Options, Real, validate_params
 from mechsim.core.registry import register
-from mechsim.ledger import PATTERNS, Ledger, Settlement, from_units, make_ledger, to_units
+from mechsim.ledger import PATTERNS, Ledger, Settlement, from_units, make_ledger, split_units, to_units
 
 __all__ = ["TokenPayout", "PAYOUTS_SCHEMA", "LEDGER_GAS_SCHEMA"]
 
@@ -138,8 +138,6 @@ class TokenPayout:
         if self.params_["pattern"] == "reward_driven":
             settlement = ledger.settle(epoch)
         elif self.weights_.sum() > 0:
-            from mechsim.ledger import split_units
-
             shares = split_units(self.budget_units_, self.weights_.tolist())
             settlement = ledger.settle(epoch, {i: s for i, s in enumerate(shares) if s > 0})
         else:

@@ -122,6 +122,7 @@ def _scalar_mappable(cmap, n: int):
 
 def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]:
     """Cumulative token payout per node over epochs, and payout against contribution (replication 0)."""
+    from mechsim.collab.analysis import node_totals
     from mechsim.plots.ledger import plot_cumulative_payouts, plot_payout_vs_contribution
 
     paths = []
@@ -133,8 +134,8 @@ def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]
             plot_cumulative_payouts(per_node, figdir / f"payouts_{label}.png", epochs=epochs, title=f"{title}: {label}, cumulative payout")
         )
         nodes = np.unique(rows["node"])
-        contribution = np.array([rows["contribution"][rows["node"] == i].sum() for i in nodes])
-        amount = np.array([rows["amount"][rows["node"] == i].sum() for i in nodes])
+        contribution = node_totals(rows, "contribution")
+        amount = node_totals(rows, "amount")
         paths.append(
             plot_payout_vs_contribution(
                 contribution, amount, figdir / f"payout_vs_contribution_{label}.png", labels=[str(i) for i in nodes],

@@ -15,6 +15,23 @@ from mechsim.core.results import Results
 QUICK = ["scenario.replications=8", "scenario.horizon=300", "scenario.checkpoints=10"]
 
 
+@pytest.fixture
+def interrupt_at_round_150(monkeypatch):
+    """Ctrl-C arrives in the 150th round step of a bandit run."""
+    from mechsim.bandits import protocol
+
+    calls = {"n": 0}
+    real = protocol.RegretAccumulator.add
+
+    def add(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 150:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(protocol.RegretAccumulator, "add", add)
+
+
 def test_same_seed_identical_tables_different_seed_differs():
     a = mechsim.run("bandits/default", overrides=QUICK)
     b = mechsim.run("bandits/default", overrides=QUICK)
@@ -87,39 +104,15 @@ def test_cli_list(capsys):
     assert "bandits/ucb1-v1" in out and "bandits/default" in out
 
 
-def test_interrupted_run_keeps_what_it_finished(monkeypatch):
+def test_interrupted_run_keeps_what_it_finished(interrupt_at_round_150):
     """A KeyboardInterrupt mid-run returns the rows recorded so far, marked incomplete."""
-    from mechsim.bandits import protocol
-
-    calls = {"n": 0}
-    real = protocol.RegretAccumulator.add
-
-    def add(self, *a, **k):
-        calls["n"] += 1
-        if calls["n"] == 150:
-            raise KeyboardInterrupt
-        return real(self, *a, **k)
-
-    monkeypatch.setattr(protocol.RegretAccumulator, "add", add)
     res = mechsim.run("bandits/default", overrides=QUICK)
     assert not res.complete
     assert 0 < len(res.tables["rounds"])
     assert res.tables["rounds"]["t"].max() < 300
 
 
-def test_cli_interrupted_run_writes_rows_and_exits_130(tmp_path, monkeypatch, capsys):
-    from mechsim.bandits import protocol
-
-    calls = {"n": 0}
-    real = protocol.RegretAccumulator.add
-
-    def add(self, *a, **k):
-        calls["n"] += 1
-        if calls["n"] == 150:
-            raise KeyboardInterrupt
-        return real(self, *a, **k)
-
-    monkeypatch.setattr(protocol.RegretAccumulator, "add", add)
+def test_cli_interrupted_run_writes_rows_and_exits_130(tmp_path, interrupt_at_round_150, capsys):
     rc = main(["run", "bandits/default", "--out", str(tmp_path), "--no-progress", *sum((["--set", s] for s in QUICK), [])])
     assert rc == 130
     assert "interrupted: wrote the finished part" in capsys.readouterr().err
