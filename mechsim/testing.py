@@ -26,6 +26,7 @@ import importlib
 import inspect
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,9 @@ __all__ = [
     "check_finite_float",
     "GlobalRandomGuard",
     "same_output",
+    "CheckInstance",
+    "register_instances",
+    "check_mechanism",
 ]
 
 #: Signature of a check: ``check(spec, params)``; ``params`` are extra keyword
@@ -97,6 +101,10 @@ def check_component(spec_or_id: ComponentSpec | str, **params: Any) -> None:
         )
     _check_signature(spec)
     check(spec, params)
+    from mechsim.core.mechanism import Mechanism
+
+    if isinstance(spec.factory, type) and issubclass(spec.factory, Mechanism):
+        check_mechanism(spec, **params)
 
 
 # -- shared helpers -------------------------------------------------------------------
@@ -172,7 +180,10 @@ class GlobalRandomGuard:
 def same_output(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    return np.array_equal(np.asarray(a), np.asarray(b))
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        return np.array_equal(a, b, equal_nan=True)
+    return np.array_equal(a, b)
 
 
 def check_finite_float(spec: ComponentSpec, name: str, x: Any, shape: tuple[int, ...] | list[tuple[int, ...]]) -> None:
@@ -291,3 +302,134 @@ def check_bandit_environment(spec: ComponentSpec, params: Mapping[str, Any]) -> 
         first = trace(env, 5)
     _compare_traces(spec, first, trace(build_component(spec, params), 5), "two fresh objects, same seed")
     _compare_traces(spec, first, trace(env, 5), "the same object reset again: reset must clear all state")
+
+
+# -- mechanisms: claims are tested, not only declared ------------------------------------
+
+#: ``kind -> fn(spec, params) -> list[CheckInstance]``: the small instances on which a
+#: family's mechanisms have their claims tested.
+INSTANCES: dict[str, Callable[[ComponentSpec, Mapping[str, Any]], list["CheckInstance"]]] = {}
+
+
+def register_instances(kind: str) -> Callable[[Callable], Callable]:
+    """Decorator: ``fn(spec, params) -> list[CheckInstance]`` declares the check instances of ``kind``."""
+
+    def deco(fn: Callable) -> Callable:
+        if kind in INSTANCES and INSTANCES[kind] is not fn:
+            raise ValueError(f"check instances for kind {kind!r} are already registered ({INSTANCES[kind].__name__})")
+        INSTANCES[kind] = fn
+        return fn
+
+    return deco
+
+
+@dataclass(frozen=True)
+class CheckInstance:
+    """A small instance on which a mechanism's claims are tested.
+
+    Attributes
+    ----------
+    game : an :class:`~mechsim.audit.AuditGame` (truthfulness: the auditor runs on it);
+        a :class:`~mechsim.audit.game.MechanismGame` also serves ``play`` for the others
+    epsilon : the instance's bound for ``truthful = "approximate"`` claims whose
+        ``Claims.epsilon`` is ``None``
+    n_seeds : CRN seeds (auditor) and plays (budget balance, IR)
+    others : further games with other profiles of the *other* agents (dominant
+        strategy claims are tested on each)
+    tol : numerical tolerance of the budget and IR comparisons
+    """
+
+    game: Any
+    epsilon: float | None = None
+    n_seeds: int = 16
+    others: tuple = ()
+    tol: float = 1e-9
+
+
+def _played(spec: ComponentSpec, inst: CheckInstance, claim: str) -> list:
+    play = getattr(inst.game, "play", None)
+    if play is None:
+        raise conformance_error(spec, f"claims {claim}, but check instance {inst.game.name!r} cannot be played (use a MechanismGame)")
+    return [r for seed in range(inst.n_seeds) for r in play(seed)]
+
+
+def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str, Any]:
+    """Test every claim a mechanism makes on its kind's check instances.
+
+    - ``budget_balance``: ``weak`` needs ``sum(payments) <= tol`` in every round of
+      truthful play, ``strong`` needs ``|sum(payments)| <= tol``;
+    - ``individually_rational``: every agent's utility >= its outside option - tol,
+      every round;
+    - ``truthful``: the auditor's largest gain must not be significant, i.e. every
+      deviation's CI lower bound <= epsilon (0 for ``dominant`` and ``bayesian``;
+      ``Claims.epsilon`` or the instance's for ``approximate``); ``dominant`` is
+      tested at every profile of the others an instance lists too;
+    - ``randomized = False``: two plays with the same private information but
+      different mechanism generators give identical outcomes;
+    - always: two plays on one seed give identical outcomes (determinism).
+
+    Returns a report ``{claim: {"instances": n, "worst": value}}``; raises
+    :class:`ConformanceError` naming the claim, the instance and the numbers.
+    """
+    from mechsim.audit.estimate import audit_game
+    from mechsim.core.mechanism import BudgetBalance, Mechanism, Truthfulness
+
+    spec = get(spec_or_id) if isinstance(spec_or_id, str) else spec_or_id
+    cls = spec.factory
+    if not (isinstance(cls, type) and issubclass(cls, Mechanism)):
+        raise conformance_error(spec, "check_mechanism needs a subclass of mechsim.core.mechanism.Mechanism")
+    claims = cls.claims
+    _import_family_checks(spec.family)
+    maker = INSTANCES.get(spec.kind)
+    testable = claims.truthful is not Truthfulness.NONE or claims.individually_rational or claims.budget_balance is not BudgetBalance.NONE
+    if maker is None:
+        if testable:
+            raise conformance_error(
+                spec, f"claims {claims.describe()}, but kind {spec.kind!r} declares no check instances; "
+                f"add them with @mechsim.testing.register_instances({spec.kind!r})"
+            )
+        return {}
+    instances = maker(spec, params)
+    report: dict[str, Any] = {}
+    for inst in instances:
+        name = inst.game.name
+        if getattr(inst.game, "play", None) is not None:
+            a, b = inst.game.play(0), inst.game.play(0)
+            for ra, rb in zip(a, b, strict=True):
+                for f in ("allocation", "payments", "scores"):
+                    if not same_output(getattr(ra.outcome, f), getattr(rb.outcome, f)):
+                        raise conformance_error(spec, f"not deterministic under a seed: {f} differ in round {ra.t} of {name!r}")
+            if not claims.randomized and hasattr(inst.game, "play_with_mechanism_seed"):
+                c = inst.game.play_with_mechanism_seed(0, 12345)
+                for ra, rc in zip(a, c, strict=True):
+                    if not same_output(ra.outcome.allocation, rc.outcome.allocation) or not same_output(ra.outcome.payments, rc.outcome.payments):
+                        raise conformance_error(spec, f"claims randomized=False, but another generator changed round {ra.t} of {name!r}")
+        if claims.budget_balance is not BudgetBalance.NONE:
+            sums = np.array([float(np.sum(r.outcome.payments)) for r in _played(spec, inst, "budget balance")])
+            worst = float(sums.max() if claims.budget_balance is BudgetBalance.WEAK else np.abs(sums).max())
+            if worst > inst.tol:
+                raise conformance_error(spec, f"claims {claims.budget_balance.value} budget balance, but payments sum to {worst:.3g} in {name!r}")
+            report.setdefault("budget_balance", []).append(worst)
+        if claims.individually_rational:
+            slack = np.array([np.min(r.utility - r.outside) for r in _played(spec, inst, "individual rationality")])
+            if slack.min() < -inst.tol:
+                raise conformance_error(spec, f"claims individual rationality, but an agent's utility falls {-slack.min():.3g} below its outside option in {name!r}")
+            report.setdefault("individually_rational", []).append(float(slack.min()))
+        if claims.truthful is not Truthfulness.NONE:
+            eps = 0.0
+            if claims.truthful is Truthfulness.APPROXIMATE:
+                eps = claims.epsilon if claims.epsilon is not None else inst.epsilon
+                if eps is None:
+                    raise conformance_error(spec, f"claims approximate truthfulness with no epsilon, and instance {name!r} gives none")
+            games = [inst.game, *(inst.others if claims.truthful is Truthfulness.DOMINANT else ())]
+            for g in games:
+                audit = audit_game(g, n_seeds=inst.n_seeds)
+                for gain in audit.gains:
+                    if gain.ci_low > eps + inst.tol:
+                        raise conformance_error(
+                            spec,
+                            f"claims {claims.truthful.value} truthfulness (epsilon {eps:g}), but in {g.name!r} {gain.agent} gains "
+                            f"{gain.gain:.4g} [{gain.ci_low:.4g}, {gain.ci_high:.4g}] {g.utility_unit} by {gain.deviation}",
+                        )
+                report.setdefault("truthful", []).append(audit.epsilon)
+    return {k: {"instances": len(v), "worst": float(min(v) if k == "individually_rational" else max(v))} for k, v in report.items()}

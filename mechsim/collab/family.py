@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from mechsim.collab.analysis import HEADLINE, equality_table, summarize_runs
-from mechsim.collab import payout as _payout  # noqa: F401  (registers collab/token-payout-v1)
 from mechsim.collab.learner import resolve_device
 from mechsim.collab.protocol import collab_process, declare_tables
 from mechsim.collab.world import CollabTask, ComponentRef, World, world
@@ -228,7 +227,7 @@ SPEC = register_family(
             "model": Section(kind="collab.model", doc="the learners' architecture"),
             "resources": Section(kind="collab.resources", required=False, doc="compute, links, deadline, arrivals, dropouts"),
             "mechanisms": Section(kind="collab.mechanism", many=True, doc="labelled mechanisms to compare"),
-            "payout": Section(kind="collab.payout", required=False, doc="token payouts through a ledger (memory or EVM)"),
+            "payout": Section(kind="payout", required=False, doc="token payouts through a ledger (memory or EVM)"),
         },
         run=run,
         plot=plot,

@@ -88,7 +88,7 @@ def declare_tables(recorder: Recorder, *, payouts: bool = False) -> None:
     recorder.declare("server", **SERVER_SCHEMA)
     recorder.declare("nodes", **NODES_SCHEMA)
     if payouts:
-        from mechsim.collab.payout import LEDGER_GAS_SCHEMA, PAYOUTS_SCHEMA
+        from mechsim.ledger.payout import LEDGER_GAS_SCHEMA, PAYOUTS_SCHEMA
 
         recorder.declare("payouts", **PAYOUTS_SCHEMA)
         recorder.declare("ledger_gas", **LEDGER_GAS_SCHEMA)
@@ -154,7 +154,7 @@ def collab_process(
     )
     resources.reset(n_nodes=n, rng=seeds.generator("resources"))
     if payout is not None:
-        payout.reset(n_nodes=n, n_rounds=n_rounds)
+        payout.reset(n_agents=n, n_rounds=n_rounds)
     state = f"{label}/{replication}"
     has_model = np.zeros(n, dtype=bool)
     last_sync = np.full(n, -1, dtype=np.int64)
@@ -268,9 +268,9 @@ def collab_process(
             p_value=float(info.get("p_value", math.nan)),
         )
         if payout is not None:
-            settlement = payout.observe(t, contributions, scores)
+            settlement = payout.observe_outcome(t, out)
             if settlement is not None:
-                tag = {"mechanism": label, "replication": replication}
+                tag = {"variant": label, "replication": replication}
                 recorder.extend("payouts", **tag, round=t, time=engine.now, **payout.node_rows(settlement))
                 recorder.append("ledger_gas", **tag, **payout.gas_row(settlement))
         if bar is not None:

@@ -1,10 +1,22 @@
 """The component registry: versioned ids, creation by id, "did you mean" suggestions.
 
 Ids look like ``family/name-vN`` (for example ``bandits/ucb1-v1``). A family module
-registers its components with the :func:`register` decorator; the registry imports
-the family modules lazily, the first time an id is looked up, so importing
-``mechsim`` has no side effects and heavy optional stacks (torch, Flower, titanoboa)
-are only imported by the families that need them, inside their own functions.
+registers its components with the :func:`register` decorator. The registry finds
+family and component modules through **entry points**, the first time an id is
+looked up (so importing ``mechsim`` has no side effects and heavy optional stacks
+are imported only by the families that need them):
+
+``mechsim.families``    each entry point names a module to import (a family package
+                        whose import registers its :class:`~mechsim.core.family.FamilySpec`
+                        and components), or a callable returning such module names;
+``mechsim.components``  each names a module that registers extra components
+                        (a policy, a mechanism, a strategy) of existing families.
+
+mechsim's own families come through the same door: its ``mechsim.families`` entry
+point ``mechsim`` is :func:`mechsim.core.plugins.builtin_families`, which lists every
+sub-package of ``mechsim`` that has a ``family.py``; so a new family needs no edit
+outside its own folder. :func:`load_module` imports a named module on demand (the
+``--import`` option and a scenario's ``scenario.imports``).
 """
 
 from __future__ import annotations
@@ -19,16 +31,9 @@ from typing import Any, TypeVar
 from mechsim.core.params import component_params
 from mechsim.errors import MechsimError, ParameterError, UnknownComponentError
 
-__all__ = ["ComponentSpec", "register", "get", "make", "ids", "specs", "FAMILY_MODULES", "suggest"]
+__all__ = ["ComponentSpec", "register", "get", "make", "ids", "specs", "suggest", "load_families", "load_module", "kinds"]
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*/[a-z0-9][a-z0-9_.\-]*-v[0-9]+$")
-
-#: Modules imported (once) to populate the registry. A family appends itself here.
-FAMILY_MODULES: list[str] = [
-    "mechsim.bandits",
-    "mechsim.clickbandit",
-    "mechsim.collab",
-]
 
 T = TypeVar("T")
 
@@ -85,12 +90,31 @@ def register(id: str, *, kind: str) -> Callable[[T], T]:
 
 
 def load_families() -> None:
+    """Import every family and component module named by the entry points (once)."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    for mod in FAMILY_MODULES:
-        importlib.import_module(mod)
+    from mechsim.core.plugins import plugin_modules
+
+    for mod in plugin_modules():
+        load_module(mod)
+
+
+def load_module(name: str) -> None:
+    """Import a plugin module by dotted name; a missing one is a :class:`MechsimError`."""
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+            raise UnknownComponentError(f"cannot import plugin module {name!r}: no module named {exc.name!r}") from None
+        raise
+
+
+def kinds() -> list[str]:
+    """Every registered component kind."""
+    load_families()
+    return sorted({s.kind for s in _REGISTRY.values()})
 
 
 def suggest(name: str, candidates: list[str], n: int = 3) -> str:

@@ -17,7 +17,7 @@ from mechsim.ledger import to_units
 
 PAYOUT = """
 [payout]
-id = "collab/token-payout-v1"
+id = "ledger/token-payout-v1"
 backend = "memory"
 pattern = "{pattern}"
 budget_per_epoch = 50.0

@@ -1,10 +1,15 @@
-"""Token payouts for collaborative learning: contribution scores settled through a ledger.
+"""Token payouts for any family: payments, scores or contributions settled through a ledger.
+
+Family-independent (kind ``payout``): a family's protocol hands every round's
+:class:`~mechsim.core.mechanism.Outcome` to :meth:`TokenPayout.observe_outcome`, and
+the payout settles at each epoch end. ``basis`` says what is paid for: the
+outcome's ``payments`` (positive transfers to the agents), its ``scores``, or its
+per-round contributions ``info["contributions"]``.
 
 The seed paper's setting ("Federated Learning using Smart Contracts on Blockchains,
 based on Reward Driven Approach"): each agent's reward is proportional to its
 accumulated "federated contribution", and the payout is transparent and verifiable
-on chain. :class:`TokenPayout` watches a mechanism's per-round contribution
-estimates and, at the end of every epoch of ``epoch_rounds`` rounds, funds the epoch
+on chain. :class:`TokenPayout` watches a mechanism's per-round outcomes and, at the end of every epoch of ``epoch_rounds`` rounds, funds the epoch
 with ``budget_per_epoch`` tokens and settles it through a :mod:`mechsim.ledger`
 ledger (``MemoryLedger`` or ``EvmLedger``, the same rules on both):
 
@@ -16,7 +21,7 @@ ledger (``MemoryLedger`` or ``EvmLedger``, the same rules on both):
   (as integers, ``round(c * contribution_scale)``), and the contract itself splits
   the budget in proportion to the accumulated records when the epoch settles.
 
-Negative and undefined (``nan``) contributions count as zero. An epoch in which no
+Negative and undefined (``nan``) weights count as zero. An epoch in which no
 one contributed allocates nothing; its budget stays unallocated in the contract.
 """
 
@@ -30,24 +35,27 @@ from mechsim.core.params import Integer, Options, Real, validate_params
 from mechsim.core.registry import register
 from mechsim.ledger import PATTERNS, Ledger, Settlement, from_units, make_ledger, split_units, to_units
 
-__all__ = ["TokenPayout", "PAYOUTS_SCHEMA", "LEDGER_GAS_SCHEMA"]
+__all__ = ["TokenPayout", "PAYOUTS_SCHEMA", "LEDGER_GAS_SCHEMA", "BASES"]
 
-#: One row per (epoch, node): what the node earned and holds.
+#: What a payout may be proportional to.
+BASES = ("contribution", "score", "payments")
+
+#: One row per (epoch, agent): what the agent earned and holds.
 PAYOUTS_SCHEMA = {
-    "mechanism": "str",
+    "variant": "str",
     "replication": "int",
     "epoch": "int",
     "round": "int",  # last round of the epoch
     "time": "float",  # simulated time of the settlement
-    "node": "int",
-    "contribution": "float",  # the epoch's accumulated contribution (the payout weight)
+    "agent": "int",
+    "contribution": "float",  # the epoch's accumulated weight (contribution, score or payment)
     "amount": "float",  # tokens allocated in the epoch
     "amount_units": "str",  # the same, in exact integer base units
     "balance": "float",  # tokens the node holds after the epoch's claims
 }
 #: One row per settled epoch: the operator's and the payees' gas (0 in memory).
 LEDGER_GAS_SCHEMA = {
-    "mechanism": "str",
+    "variant": "str",
     "replication": "int",
     "epoch": "int",
     "pattern": "str",
@@ -57,7 +65,7 @@ LEDGER_GAS_SCHEMA = {
 }
 
 
-@register("collab/token-payout-v1", kind="collab.payout")
+@register("ledger/token-payout-v1", kind="payout")
 class TokenPayout:
     """Pay contributors in tokens every epoch, in proportion to their contributions.
 
@@ -71,9 +79,10 @@ class TokenPayout:
         Tokens funded for each epoch.
     epoch_rounds : int >= 1, default 10
         Rounds per epoch; a last, shorter epoch settles at the final round.
-    basis : {"contribution", "score"}, default "contribution"
-        What is paid for: the round's contribution estimate (``info["contributions"]``)
-        or the mechanism's running score (``Outcome.scores``).
+    basis : {"contribution", "score", "payments"}, default "contribution"
+        What is paid for: the round's contribution estimate (``info["contributions"]``),
+        the mechanism's running score (``Outcome.scores``) or its payments to the agents
+        (``Outcome.payments``).
     contribution_scale : int >= 1, default 1_000_000
         ``reward_driven`` only: contributions are recorded on chain as
         ``round(c * contribution_scale)``.
@@ -84,7 +93,7 @@ class TokenPayout:
         "pattern": Options(PATTERNS),
         "budget_per_epoch": Real(0.0, None, closed="neither"),
         "epoch_rounds": Integer(1, None),
-        "basis": Options(("contribution", "score")),
+        "basis": Options(BASES),
         "contribution_scale": Integer(1, None),
     }
 
@@ -105,10 +114,10 @@ class TokenPayout:
         self.basis = basis
         self.contribution_scale = contribution_scale
 
-    def reset(self, *, n_nodes: int, n_rounds: int) -> None:
+    def reset(self, *, n_agents: int, n_rounds: int) -> None:
         p = validate_params(self)
         self.params_ = p
-        self.n_nodes_ = n_nodes
+        self.n_nodes_ = n_agents
         self.n_rounds_ = n_rounds
         self.ledger_: Ledger = make_ledger(p["backend"], p["pattern"]).reset()
         self.budget_units_ = to_units([p["budget_per_epoch"]])[0]
@@ -119,9 +128,18 @@ class TokenPayout:
         v = np.asarray(values, dtype=float)
         return np.where(np.isfinite(v) & (v > 0), v, 0.0)
 
-    def observe(self, t: int, contributions: np.ndarray, scores: np.ndarray) -> Settlement | None:
-        """Take round ``t``'s estimates; settle and return the epoch's record when it ends."""
-        c = self._clean(contributions if self.params_["basis"] == "contribution" else scores)
+    def observe_outcome(self, t: int, outcome: Any) -> Settlement | None:
+        """Take round ``t``'s :class:`~mechsim.core.mechanism.Outcome`; settle at the epoch's end."""
+        basis = self.params_["basis"]
+        if basis == "contribution":
+            values = outcome.info.get("contributions", np.full(self.n_nodes_, np.nan))
+        else:
+            values = outcome.scores if basis == "score" else outcome.payments
+        return self.observe(t, np.asarray(values, dtype=float).reshape(-1))
+
+    def observe(self, t: int, weights: np.ndarray) -> Settlement | None:
+        """Take round ``t``'s per-agent weights; settle and return the epoch's record when it ends."""
+        c = self._clean(weights)
         self.weights_ += c
         if self.params_["pattern"] == "reward_driven":
             ints = np.rint(c * self.params_["contribution_scale"]).astype(np.int64)
@@ -148,12 +166,12 @@ class TokenPayout:
         return settlement
 
     def node_rows(self, settlement: Settlement) -> dict[str, Any]:
-        """Columns of the epoch's ``payouts`` rows (one per node)."""
+        """Columns of the epoch's ``payouts`` rows (one per agent)."""
         units = [int(settlement.allocation.get(i, 0)) for i in range(self.n_nodes_)]
         balances = self.ledger_.balances()
         return {
             "epoch": settlement.epoch,
-            "node": np.arange(self.n_nodes_),
+            "agent": np.arange(self.n_nodes_),
             "contribution": self.last_weights_,
             "amount": np.array([from_units(u) for u in units]),
             "amount_units": np.array([str(u) for u in units], dtype=object),
