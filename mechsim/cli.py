@@ -1,4 +1,4 @@
-"""The one runner: ``mechsim run | sweep | audit | plot | list``.
+"""The one runner: ``mechsim run | sweep | audit | plot | list | describe``.
 
 User errors (bad scenario, bad override, unknown id, missing results) print one
 ``mechsim: error: ...`` line and exit with status 2, without a traceback.
@@ -41,7 +41,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_summary(results) -> None:
     """Headline metrics: the family's flattened sweep metrics, one per line."""
-    metrics_of = results.scenario.spec.sweep_metrics
+    from mechsim.core.family import get_family
+
+    metrics_of = get_family(results.scenario.family).sweep_metrics
     if metrics_of is None:
         return
     metrics = metrics_of(results.summary)
@@ -74,29 +76,60 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from mechsim.core.family import families, get_family
-    from mechsim.core.registry import specs
-    from mechsim.core.scenario import shipped_scenarios
+    from mechsim.core.registry import kinds, specs
+    from mechsim.core.scenario import load_scenario, shipped_scenarios
 
-    print("components:")
-    current = None
-    for spec in specs():
-        if spec.kind != current:
-            current = spec.kind
-            print(f"  [{current}]")
-        print(f"    {spec.id:<40} {spec.summary}")
+    print("components (by kind):")
+    all_specs = list(specs())
+    for kind in kinds():
+        print(f"  [{kind}]")
+        for spec in all_specs:
+            if spec.kind == kind:
+                print(f"    {spec.id:<40} {spec.summary}")
     print("families:")
     for name in families():
         print(f"    {name:<40} {get_family(name).doc}")
     print("shipped scenarios:")
     for name in shipped_scenarios():
-        print(f"    {name}")
+        try:
+            desc = load_scenario(name).description
+        except MechsimError as exc:  # a broken shipped file is listed, not fatal
+            desc = f"(invalid: {exc})"
+        print(f"    {name:<40} {desc}")
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    import inspect
+
+    from mechsim.core.mechanism import Mechanism
+    from mechsim.core.registry import get
+
+    spec = get(args.id)
+    print(f"{spec.id}  (kind {spec.kind})")
+    doc = inspect.cleandoc(spec.factory.__doc__ or "")
+    if doc:
+        print()
+        print(doc)
+    print()
+    print("parameters:")
+    params = spec.params
+    if not params:
+        print("    (none)")
+    for name, (constraint, default) in params.items():
+        want = constraint.describe() if constraint is not None else "any value"
+        dflt = "required" if default is inspect.Parameter.empty else f"default {default!r}"
+        print(f"    {name:<24} {want}; {dflt}")
+    if isinstance(spec.factory, type) and issubclass(spec.factory, Mechanism):
+        print()
+        print(f"claims: {spec.factory.claims.describe()}")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from mechsim.core.results import Results
+    from mechsim.core.runner import load_results
 
-    results = Results.load(args.results_dir)
+    results = load_results(args.results_dir)
     paths = results.plot()
     for p in paths:
         print(f"wrote {p}")
@@ -123,6 +156,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mechsim", description="Simulate incentive mechanisms in learning systems.")
     p.add_argument("--version", action="version", version=f"mechsim {_version()}")
+    p.add_argument(
+        "--import", dest="imports", action="append", default=[], metavar="MODULE",
+        help="import a plugin module first (it registers components or families); repeatable",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp: argparse.ArgumentParser, *, seed: bool = True) -> None:
@@ -166,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("results_dir", metavar="RESULTS_DIR")
     pl.set_defaults(func=cmd_plot)
 
-    ls = sub.add_parser("list", help="list registered components, families and shipped scenarios")
+    ls = sub.add_parser("list", help="list registered components (by kind), families and shipped scenarios")
     ls.set_defaults(func=cmd_list)
+
+    d = sub.add_parser("describe", help="print a component's parameters, constraints, defaults and claims")
+    d.add_argument("id", metavar="ID", help="a component id such as collab/fair-equal-v1")
+    d.set_defaults(func=cmd_describe)
     return p
 
 
@@ -181,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from mechsim.core.registry import load_module
+
+        for mod in args.imports:
+            load_module(mod)
         return int(args.func(args) or 0)
     except MechsimError as exc:
         print(f"mechsim: error: {exc}", file=sys.stderr)

@@ -31,7 +31,33 @@ class ParameterError(MechsimError, ValueError):
 
     Message form (scikit-learn's): ``The 'beta' parameter of FairEqual must be a
     float in [0, inf). Got -1.0 instead.``
+
+    Attributes
+    ----------
+    parameter : str or None
+        The offending parameter's name (``"beta"``).
+    owner : str or None
+        The class or function it belongs to (``"FairEqual"``).
+    section : str or None
+        The scenario section the component came from, when known (``"heterogeneity"``);
+        set with :meth:`in_section`, which returns a new error.
     """
+
+    def __init__(self, message: str, *, parameter: str | None = None, owner: str | None = None, section: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.owner = owner
+        self.section = section
+
+    def in_section(self, section: str) -> ParameterError:
+        """The same error, attributed to the scenario section ``section``."""
+        return ParameterError(str(self), parameter=self.parameter, owner=self.owner, section=section)
+
+    @property
+    def key(self) -> str | None:
+        """``section.parameter`` (or the part that is known), for scenario error messages."""
+        parts = [x for x in (self.section, self.parameter) if x]
+        return ".".join(parts) or None
 
 
 class ScenarioError(MechsimError, ValueError):

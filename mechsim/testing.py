@@ -32,14 +32,12 @@ from typing import Any
 import numpy as np
 
 from mechsim.core.params import component_params
-from mechsim.core.registry import ComponentSpec, get, make
+from mechsim.core.registry import ComponentSpec, get
 
 __all__ = [
     "CHECKS",
     "ConformanceError",
     "check_component",
-    "check_bandit_policy",
-    "check_bandit_environment",
     "register_check",
     "build_component",
     "conformance_error",
@@ -91,7 +89,7 @@ def check_component(spec_or_id: ComponentSpec | str, **params: Any) -> None:
         On any violation, or when no check is registered for the component's kind.
     """
     spec = get(spec_or_id) if isinstance(spec_or_id, str) else spec_or_id
-    _import_family_checks(spec.family)
+    _import_family_checks(spec)
     check = CHECKS.get(spec.kind)
     if check is None:
         raise ConformanceError(
@@ -110,14 +108,28 @@ def check_component(spec_or_id: ComponentSpec | str, **params: Any) -> None:
 # -- shared helpers -------------------------------------------------------------------
 
 
-def _import_family_checks(family: str) -> None:
-    """Import ``mechsim.<family>.checks`` if the family ships one (it registers its checks)."""
-    name = f"mechsim.{family}.checks"
-    try:
-        importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (name, f"mechsim.{family}"):
-            raise  # the checks module exists but one of its imports is missing
+def _import_family_checks(spec: ComponentSpec | str) -> None:
+    """Import the checks module of a component's family (it registers its checks).
+
+    Looks for ``mechsim.<family>.checks`` and, for a plugin, ``<the component's package>.checks``.
+    """
+    names = []
+    if isinstance(spec, str):
+        names.append(f"mechsim.{spec}.checks")
+    else:
+        names.append(f"mechsim.{spec.family}.checks")
+        module = getattr(spec.factory, "__module__", "") or ""
+        pkg = module if module.endswith("__init__") else module
+        for base in (pkg, pkg.rsplit(".", 1)[0] if "." in pkg else pkg):
+            if base and not base.startswith("mechsim."):
+                names.append(f"{base}.checks")
+    for name in dict.fromkeys(names):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            parent = name.rsplit(".", 1)[0]
+            if exc.name not in (name, parent):
+                raise  # the checks module exists but one of its imports is missing
 
 
 def conformance_error(spec: ComponentSpec, message: str) -> ConformanceError:
@@ -198,112 +210,6 @@ def check_finite_float(spec: ComponentSpec, name: str, x: Any, shape: tuple[int,
         raise conformance_error(spec, f"{name} has non-finite values")
 
 
-# -- bandits ---------------------------------------------------------------------------
-
-_R, _T = 5, 60  # replications and rounds of the bandit checks
-
-
-def _bandit_trace(env: Any, policy: Any, *, seed: int, spec: ComponentSpec) -> list[tuple]:
-    """Run ``policy`` on ``env`` for ``_T`` rounds; return (contexts, arms, means, rewards) per round."""
-    rngs = np.random.SeedSequence(seed).spawn(2)
-    info = env.reset(n_replications=_R, horizon=_T, rng=np.random.default_rng(rngs[0]))
-    policy.reset(n_replications=_R, n_arms=info.n_arms, horizon=_T, rng=np.random.default_rng(rngs[1]), dim=info.dim)
-    rows = np.arange(_R)
-    out = []
-    for t in range(_T):
-        x = env.contexts(t)
-        arms = policy.select(t, x)
-        if not isinstance(arms, np.ndarray) or arms.shape != (_R,) or arms.dtype.kind not in "iu":
-            got = f"{type(arms).__name__} {getattr(arms, 'shape', '')} {getattr(arms, 'dtype', '')}"
-            raise conformance_error(spec, f"select must return an int array of shape ({_R},); got {got} at round {t}")
-        if arms.min() < 0 or arms.max() >= info.n_arms:
-            raise conformance_error(spec, f"select returned arms outside [0, {info.n_arms}) at round {t}: {arms}")
-        rnd = env.step(t)
-        policy.update(t, arms, rnd.rewards[rows, arms])
-        out.append((None if x is None else x.copy(), arms.copy(), np.array(rnd.means), rnd.rewards.copy()))
-    return out
-
-
-def _compare_traces(spec: ComponentSpec, a: list[tuple], b: list[tuple], what: str) -> None:
-    names = ("contexts", "arms", "means", "rewards")
-    for t, (ra, rb) in enumerate(zip(a, b, strict=True)):
-        for name, xa, xb in zip(names, ra, rb, strict=True):
-            if not same_output(xa, xb):
-                raise conformance_error(spec, f"not deterministic under a seed: {name} differ at round {t} ({what})")
-
-
-@register_check("bandits.policy")
-def check_bandit_policy(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
-    """A bandit policy: arms of shape (R,) int in range, reproducible under a seed, own rng only.
-
-    Runs the policy on ``bandits/linear-v1`` (if it ``needs_contexts``) or on a
-    4-armed ``bandits/bernoulli-v1`` for a few rounds, twice with fresh objects and
-    once more after re-resetting the first object, and compares the traces.
-    """
-    from mechsim.bandits.base import Policy  # the family is imported only when checked
-
-    contextual = bool(getattr(spec.factory, "needs_contexts", False))
-
-    def env() -> Any:
-        if contextual:
-            return make("bandits/linear-v1", n_arms=4, dim=3)
-        return make("bandits/bernoulli-v1", means=(0.7, 0.5, 0.9, 0.2))
-
-    policy = build_component(spec, params)
-    if not isinstance(policy, Policy):
-        raise conformance_error(spec, f"a bandits.policy must subclass mechsim.bandits.Policy; got {type(policy).__name__}")
-    with GlobalRandomGuard(spec):
-        policy.get_params()
-        first = _bandit_trace(env(), policy, seed=11, spec=spec)
-    second = _bandit_trace(env(), build_component(spec, params), seed=11, spec=spec)
-    _compare_traces(spec, first, second, "two fresh objects, same seed")
-    again = _bandit_trace(env(), policy, seed=11, spec=spec)
-    _compare_traces(spec, first, again, "the same object reset again: reset must clear all state")
-
-
-@register_check("bandits.environment")
-def check_bandit_environment(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
-    """A bandit environment: shapes, float dtypes, finiteness and determinism under a seed.
-
-    ``reset`` returns an :class:`EnvInfo`; ``contexts(t)`` is (R, K, d) float when
-    ``has_contexts`` and ``None`` otherwise; ``step(t)`` gives means (R, K) or (K,)
-    and rewards (R, K), finite floats; ``benchmark`` is ``"per_round"`` or ``"fixed_arm"``.
-    """
-    from mechsim.bandits.base import BanditEnvironment, EnvInfo
-
-    env = build_component(spec, params)
-    if not isinstance(env, BanditEnvironment):
-        raise conformance_error(spec, f"a bandits.environment must subclass BanditEnvironment; got {type(env).__name__}")
-    if env.benchmark not in ("per_round", "fixed_arm"):
-        raise conformance_error(spec, f"benchmark must be 'per_round' or 'fixed_arm'; got {env.benchmark!r}")
-
-    def trace(obj: Any, seed: int) -> list[tuple]:
-        info = obj.reset(n_replications=_R, horizon=_T, rng=np.random.default_rng(seed))
-        if not isinstance(info, EnvInfo) or not isinstance(info.n_arms, int) or info.n_arms < 1:
-            raise conformance_error(spec, f"reset must return an EnvInfo with n_arms >= 1; got {info!r}")
-        k, d = info.n_arms, info.dim
-        if obj.has_contexts and (not isinstance(d, int) or d < 1):
-            raise conformance_error(spec, f"has_contexts is True, so EnvInfo.dim must be an int >= 1; got {d!r}")
-        out = []
-        for t in range(_T):
-            x = obj.contexts(t)
-            if obj.has_contexts:
-                check_finite_float(spec, f"contexts({t})", x, (_R, k, d))
-            elif x is not None:
-                raise conformance_error(spec, f"has_contexts is False but contexts({t}) returned {type(x).__name__}")
-            rnd = obj.step(t)
-            check_finite_float(spec, f"step({t}).means", rnd.means, [(_R, k), (k,)])
-            check_finite_float(spec, f"step({t}).rewards", rnd.rewards, (_R, k))
-            out.append((None if x is None else x.copy(), None, np.array(rnd.means), rnd.rewards.copy()))
-        return out
-
-    with GlobalRandomGuard(spec):
-        env.get_params()
-        first = trace(env, 5)
-    _compare_traces(spec, first, trace(build_component(spec, params), 5), "two fresh objects, same seed")
-    _compare_traces(spec, first, trace(env, 5), "the same object reset again: reset must clear all state")
-
-
 # -- mechanisms: claims are tested, not only declared ------------------------------------
 
 #: ``kind -> fn(spec, params) -> list[CheckInstance]``: the small instances on which a
@@ -379,7 +285,7 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
     if not (isinstance(cls, type) and issubclass(cls, Mechanism)):
         raise conformance_error(spec, "check_mechanism needs a subclass of mechsim.core.mechanism.Mechanism")
     claims = cls.claims
-    _import_family_checks(spec.family)
+    _import_family_checks(spec)
     maker = INSTANCES.get(spec.kind)
     testable = claims.truthful is not Truthfulness.NONE or claims.individually_rational or claims.budget_balance is not BudgetBalance.NONE
     if maker is None:

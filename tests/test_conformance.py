@@ -25,6 +25,8 @@ def test_kind_without_check_fails() -> None:
 
 
 def test_register_check_refuses_a_second_check_for_a_kind() -> None:
+    import mechsim.bandits.checks  # noqa: F401  (registers the bandit checks)
+
     with pytest.raises(ValueError, match="already registered"):
         register_check("bandits.policy")(lambda spec, params: None)
     assert "bandits.policy" in CHECKS and "bandits.environment" in CHECKS

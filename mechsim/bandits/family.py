@@ -22,7 +22,7 @@ __all__ = ["run", "summarize", "plot", "SPEC"]
 
 def run(scenario: Scenario, ctx: RunContext) -> Results:
     s = scenario.settings
-    horizon, reps = s["horizon"], s["replications"]
+    horizon, reps = s["n_rounds"], s["n_replications"]
     checkpoints = checkpoint_rounds(horizon, s["checkpoints"], s["checkpoint_spacing"])
     ctx.recorder.declare("rounds", **ROUNDS_SCHEMA)
     env_cfg = scenario["environment"]
@@ -64,11 +64,11 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
 def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
     """Final cumulative regret per policy (mean and 95% CI over replications), and regret/T."""
     rounds = tables["rounds"]
-    horizon = scenario.settings["horizon"]
-    out: dict[str, Any] = {"horizon": horizon, "replications": scenario.settings["replications"], "policies": {}}
-    for label in rounds.unique("policy"):
-        final = rounds.where(policy=label, t=horizon)
-        out["policies"][label] = {
+    horizon = scenario.settings["n_rounds"]
+    out: dict[str, Any] = {"n_rounds": horizon, "n_replications": scenario.settings["n_replications"], "variants": {}}
+    for label in rounds.unique("variant"):
+        final = rounds.where(variant=label, t=horizon)
+        out["variants"][label] = {
             "id": scenario["policies"][label].id,
             "pseudo_regret": ci_dict(final["pseudo_regret"]),
             "realised_regret": ci_dict(final["realised_regret"]),
@@ -79,7 +79,7 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
 
 def sweep_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
     out = {}
-    for label, p in summary["policies"].items():
+    for label, p in summary["variants"].items():
         out[f"{label}.pseudo_regret"] = p["pseudo_regret"]["mean"]
         out[f"{label}.realised_regret"] = p["realised_regret"]["mean"]
     return out
@@ -102,8 +102,8 @@ SPEC = register_family(
         name="bandits",
         doc="Stochastic, adversarial and linear bandits with the textbook policies, vectorised over replications.",
         settings={
-            "horizon": Setting(Integer(1, None), doc="rounds T"),
-            "replications": Setting(Integer(1, None), 100, "independent replications R (vectorised)"),
+            "n_rounds": Setting(Integer(1, None), doc="rounds T"),
+            "n_replications": Setting(Integer(1, None), 100, "independent replications R (vectorised)"),
             "checkpoints": Setting(Integer(2, None), 50, "rounds at which regret is recorded"),
             "checkpoint_spacing": Setting(Options(("log", "linear")), "log", "spacing of the checkpoints"),
         },

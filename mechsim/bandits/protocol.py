@@ -20,7 +20,7 @@ from mechsim.core.recorder import Recorder
 __all__ = ["checkpoint_rounds", "RegretAccumulator", "bandit_process", "ROUNDS_SCHEMA"]
 
 ROUNDS_SCHEMA = {
-    "policy": "str",
+    "variant": "str",
     "replication": "int",
     "t": "int",
     "pseudo_regret": "float",
@@ -112,7 +112,7 @@ def bandit_process(
         acc.add(rnd.means, rnd.rewards, arms)
         if t + 1 in marks:
             pseudo, realised = acc.values()
-            recorder.extend("rounds", policy=label, replication=reps, t=t + 1, pseudo_regret=pseudo, realised_regret=realised)
+            recorder.extend("rounds", variant=label, replication=reps, t=t + 1, pseudo_regret=pseudo, realised_regret=realised)
         if bar is not None and (t + 1) % tick == 0:
             bar.update(tick)
         yield engine.timeout(1)

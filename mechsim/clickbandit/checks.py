@@ -21,7 +21,7 @@ from mechsim.clickbandit.play import play
 from mechsim.clickbandit.strategies import ArmStrategy
 from mechsim.clickbandit.utility import QuadraticUtility, optimistic_utility, s_star_upper
 from mechsim.core.registry import ComponentSpec
-from mechsim.testing import GlobalRandomGuard, build_component, conformance_error, register_check
+from mechsim.testing import CheckInstance, GlobalRandomGuard, build_component, conformance_error, register_check, register_instances
 
 __all__ = ["check_click_utility", "check_click_environment", "check_click_learner", "check_click_strategy"]
 
@@ -157,3 +157,31 @@ def check_click_strategy(spec: ComponentSpec, params: Mapping[str, Any]) -> None
                 raise conformance_error(spec, "propose(...)[:, 0] must be the current profile")
             prof = strat.update(epoch, prof, cand, _fake_evaluation(cand, strat.n_seeds))
             _float_array(spec, "update(...)", prof, (3, k), 0.0, 1.0)
+
+
+@register_instances("clickbandit.learner")
+def learner_instances(spec: ComponentSpec, params: Mapping[str, Any]) -> list[CheckInstance]:
+    """Truthful arms (``s = s*``) on K = 3 arms, quadratic utility, T = 4000 rounds.
+
+    The instance's epsilon for UCB-S's approximate claim is twice its screening slack: an
+    arm may inflate its click-rate by up to the confidence radius ``c sqrt(2 L / n)``
+    before it is screened, which brings ``c sqrt(2 L n) / T <= c sqrt(2 L / T)`` extra
+    clicks per round on its own pulls, and at most as much again through the pulls the
+    inflated rate attracts (``L = log T``, or ``log(1/delta)``). It shrinks as
+    ``1/sqrt(T)``, while the incentive-unaware UCB's clickbait gain does not.
+    """
+    from mechsim.clickbandit.audit import ClickAuditGame
+    from mechsim.clickbandit.game import ClickGame
+    from mechsim.clickbandit.learners.confidence import log_term
+    from mechsim.clickbandit.utility import QuadraticUtility
+    from mechsim.core.seeding import SeedTree
+
+    horizon = 4000
+    mu = np.array([0.6, 0.4, 0.25])
+    utility = QuadraticUtility(lam=2.0)
+    game = ClickGame(learner=lambda: spec.make(**params), mu=mu, utility=utility, horizon=horizon)
+    audit = ClickAuditGame(game, game.s_star, grid=6, n_seeds=8, seeds=SeedTree(17).child("check"), name=f"{spec.id} truthful arms, T={horizon}")
+    learner = spec.make(**params)
+    scale, delta = getattr(learner, "conf_scale", 1.0), getattr(learner, "delta", None)
+    eps = float(2.0 * scale * np.sqrt(2.0 * log_term(horizon, delta) / horizon))
+    return [CheckInstance(game=audit, epsilon=eps, n_seeds=8)]

@@ -97,7 +97,7 @@ def summarize(scenario: Scenario, tables: Mapping[str, Table], *, world: World) 
         "best_arm": best_arm,
         "horizons": list(hs),
         "epochs": s["epochs"],
-        "learners": {},
+        "variants": {},
         "equilibrium": {},
     }
     tail = s["tail"]
@@ -105,9 +105,9 @@ def summarize(scenario: Scenario, tables: Mapping[str, Table], *, world: World) 
         per_h: dict[str, Any] = {}
         finals = []
         for h in hs:
-            regret = tail_means(learner, "regret", tail, learner=label, horizon=h)
-            gaps = np.stack([tail_means(rounds, "s", tail, learner=label, horizon=h, arm=i) - s_star[i] for i in range(k)])
-            first_epoch = learner.where(learner=label, horizon=h, epoch=0)["regret"]
+            regret = tail_means(learner, "regret", tail, variant=label, horizon=h)
+            gaps = np.stack([tail_means(rounds, "s", tail, variant=label, horizon=h, arm=i) - s_star[i] for i in range(k)])
+            first_epoch = learner.where(variant=label, horizon=h, epoch=0)["regret"]
             finals.append(regret.mean())
             per_h[str(h)] = {
                 "regret": ci_dict(regret),
@@ -117,9 +117,9 @@ def summarize(scenario: Scenario, tables: Mapping[str, Table], *, world: World) 
                 "best_arm_gap": ci_dict(gaps[best_arm]),
                 "profile": s_star + gaps.mean(axis=1),
                 "profile_spread": gaps.std(axis=1, ddof=1) if gaps.shape[1] > 1 else np.zeros(k),
-                "screened": np.array([tail_means(rounds, "screened", tail, learner=label, horizon=h, arm=i).mean() for i in range(k)]),
+                "screened": np.array([tail_means(rounds, "screened", tail, variant=label, horizon=h, arm=i).mean() for i in range(k)]),
             }
-        out["learners"][label] = {
+        out["variants"][label] = {
             "id": scenario["learners"][label].id,
             "horizons": per_h,
             "regret_slope": regret_slope(np.array(hs), np.array(finals)) if len(hs) > 1 else None,
@@ -131,7 +131,7 @@ def sweep_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
     """The largest horizon's tail regret, best-arm gap and epsilon per learner."""
     out = {}
     h = str(summary["horizons"][-1])
-    for label, d in summary["learners"].items():
+    for label, d in summary["variants"].items():
         v = d["horizons"][h]
         out[f"{label}.regret_per_round"] = v["regret_per_round"]
         out[f"{label}.best_arm_gap"] = v["best_arm_gap"]["mean"]
@@ -143,7 +143,7 @@ def sweep_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
 
 
 def plot(results: Results, figdir: Path) -> list[Path]:
-    from mechsim.plots.clickbandit import plot_click_rates, plot_epoch_regret, plot_regret_vs_horizon
+    from mechsim.clickbandit.plots import plot_click_rates, plot_epoch_regret, plot_regret_vs_horizon
 
     t = results.tables
     name = results.scenario.name
@@ -161,9 +161,9 @@ SPEC = register_family(
         name="clickbandit",
         doc="Strategic arms choose click-rates against UCB-S, incentive-unaware UCB or the (s, mu)-oracle.",
         settings={
-            "horizon": Setting(AnyOf((Integer(1, None), IntArray(1, None))), doc="rounds T per epoch (one int, or a list for regret vs T)"),
+            "n_rounds": Setting(AnyOf((Integer(1, None), IntArray(1, None))), doc="rounds T per epoch (one int, or a list for regret vs T)"),
             "epochs": Setting(Integer(1, None), 1, "epochs of the arms' dynamics (a fresh learner each epoch)"),
-            "replications": Setting(Integer(1, None), 4, "independent replications of the dynamics R"),
+            "n_replications": Setting(Integer(1, None), 4, "independent replications of the dynamics R"),
             "tail": Setting(Integer(1, None), 10, "final epochs averaged for the settled profile and final regret"),
             "equilibrium": Setting(Boolean(), False, "measure every arm's best unilateral gain at the settled profile"),
             "audit_seeds": Setting(Integer(2, None), 64, "CRN seeds per deviation (equilibrium report and mechsim audit)"),

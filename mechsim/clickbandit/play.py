@@ -91,7 +91,7 @@ def play(
     env = environment if environment is not None else ClickEnvironment()
 
     truth = Truth(s=s, mu=mu) if learner.needs_truth else None
-    learner.reset(n_rows=n_rows, n_arms=n_arms, horizon=horizon, utility=utility, truth=truth)
+    learner.reset(n_agents=n_arms, n_rows=n_rows, horizon=horizon, utility=utility, truth=truth)
 
     flat_clicks = draws.clicks.reshape(-1)
     flat_rewards = draws.rewards.reshape(-1)

@@ -31,7 +31,7 @@ __all__ = ["ROUNDS_SCHEMA", "LEARNER_SCHEMA", "Trajectory", "dynamics"]
 
 #: per (learner, horizon, replication, epoch, arm): the profile played and what it got
 ROUNDS_SCHEMA = {
-    "learner": "str",
+    "variant": "str",
     "horizon": "int",
     "replication": "int",
     "epoch": "int",
@@ -45,7 +45,7 @@ ROUNDS_SCHEMA = {
 }
 #: per (learner, horizon, replication, epoch): the learner's regret
 LEARNER_SCHEMA = {
-    "learner": "str",
+    "variant": "str",
     "horizon": "int",
     "replication": "int",
     "epoch": "int",
@@ -78,7 +78,7 @@ def _record(recorder: Recorder, label: str, game: ClickGame, epoch: int, profile
     arms = np.tile(np.arange(k), n_rep)
     recorder.extend(
         "rounds",
-        learner=label,
+        variant=label,
         horizon=game.horizon,
         replication=reps,
         epoch=epoch,
@@ -93,7 +93,7 @@ def _record(recorder: Recorder, label: str, game: ClickGame, epoch: int, profile
     regret = ev.regret[:, 0].mean(axis=1)
     recorder.extend(
         "learner",
-        learner=label,
+        variant=label,
         horizon=game.horizon,
         replication=np.arange(n_rep),
         epoch=epoch,

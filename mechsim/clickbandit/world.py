@@ -22,7 +22,7 @@ __all__ = ["World", "horizons", "game_name", "simulate"]
 
 def horizons(scenario: Scenario) -> tuple[int, ...]:
     """The ``horizon`` setting as a tuple (one int or a list of ints)."""
-    h = scenario.settings["horizon"]
+    h = scenario.settings["n_rounds"]
     return (h,) if isinstance(h, int) else tuple(h)
 
 
@@ -74,7 +74,7 @@ def simulate(
         game,
         strategy,
         epochs=s["epochs"],
-        n_replications=s["replications"],
+        n_replications=s["n_replications"],
         seeds=seeds.child("dynamics"),
         trajectory=traj,
         recorder=recorder,

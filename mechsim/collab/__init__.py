@@ -13,7 +13,6 @@ the ClientApp directly (default) or through Flower's runtime on Ray. Mechanisms
 from __future__ import annotations
 
 from mechsim.collab import data, family, heterogeneity, mechanisms, models, resources  # noqa: F401  (registers components)
-from mechsim.collab import checks  # noqa: F401  (registers conformance checks)
-from mechsim.collab.base import Mechanism, MechanismSpec, Outcome, Plan, Submission
+from mechsim.collab.base import Claims, Mechanism, Outcome, Plan, Submission
 
-__all__ = ["Mechanism", "MechanismSpec", "Outcome", "Plan", "Submission"]
+__all__ = ["Claims", "Mechanism", "Outcome", "Plan", "Submission"]

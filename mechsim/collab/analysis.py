@@ -38,7 +38,7 @@ from mechsim.metrics import ci_dict, fairness_report, gini, jain, max_min_gap, p
 __all__ = ["EQUALITY_SCHEMA", "node_matrix", "equality_table", "run_metrics", "summarize_runs", "HEADLINE"]
 
 EQUALITY_SCHEMA = {
-    "mechanism": "str",
+    "variant": "str",
     "replication": "int",
     "round": "int",
     "n_nodes": "int",
@@ -77,7 +77,7 @@ HEADLINE = (
 
 def node_matrix(rounds: Table, column: str, mechanism: str, replication: int) -> np.ndarray:
     """The (T, N) matrix of a per-node column for one run (rows: rounds, columns: nodes)."""
-    sub = rounds.where(mechanism=mechanism, replication=replication)
+    sub = rounds.where(variant=mechanism, replication=replication)
     t, node = sub["round"], sub["node"]
     out = np.full((int(t.max()) + 1, int(node.max()) + 1), np.nan)
     out[t, node] = sub[column]
@@ -102,12 +102,12 @@ def _row_metrics(row: np.ndarray) -> tuple[int, float, float, float, float, floa
 def equality_table(rounds: Table) -> Table:
     """Per (mechanism, replication, round): the equality of node performance (see the module docstring)."""
     cols: dict[str, list[Any]] = {c: [] for c in EQUALITY_SCHEMA}
-    for label in rounds.unique("mechanism"):
-        for rep in rounds.where(mechanism=label).unique("replication"):
+    for label in rounds.unique("variant"):
+        for rep in rounds.where(variant=label).unique("replication"):
             perf = node_matrix(rounds, "perf", label, rep)
             for t, row in enumerate(perf):
                 values = _row_metrics(row)
-                for c, v in zip(("mechanism", "replication", "round", *list(EQUALITY_SCHEMA)[3:]), (label, rep, t, *values)):
+                for c, v in zip(("variant", "replication", "round", *list(EQUALITY_SCHEMA)[3:]), (label, rep, t, *values)):
                     cols[c].append(v)
     return Table(EQUALITY_SCHEMA, cols)
 
@@ -124,7 +124,7 @@ def run_metrics(tables: Mapping[str, Table], mechanism: str, replication: int) -
     rounds, server, nodes = tables["rounds"], tables["server"], tables["nodes"]
     perf = node_matrix(rounds, "perf", mechanism, replication)
     n_rounds = perf.shape[0]
-    nd = nodes.where(mechanism=mechanism, replication=replication)
+    nd = nodes.where(variant=mechanism, replication=replication)
     order = np.argsort(nd["node"])
     score, noise = nd["score"][order], nd["noise"][order]
     n_synced = nd["n_synced"][order]
@@ -148,7 +148,7 @@ def run_metrics(tables: Mapping[str, Table], mechanism: str, replication: int) -
         out["contribution_noise_pearson"] = out["contribution_noise_spearman"] = math.nan
 
     gaps = np.array([_row_metrics(row)[2] for row in perf])
-    sv = server.where(mechanism=mechanism, replication=replication)
+    sv = server.where(variant=mechanism, replication=replication)
     sv_order = np.argsort(sv["round"])
     stage = sv["stage"][sv_order]
     explore = int(np.sum(stage == 1))
@@ -181,7 +181,7 @@ def summarize_runs(tables: Mapping[str, Table], mechanisms: Mapping[str, str]) -
     out: dict[str, Any] = {}
     rounds = tables["rounds"]
     for label, cid in mechanisms.items():
-        reps = rounds.where(mechanism=label).unique("replication")
+        reps = rounds.where(variant=label).unique("replication")
         per_rep = [run_metrics(tables, label, r) for r in reps]
         entry: dict[str, Any] = {"id": cid}
         for key in HEADLINE:
@@ -190,45 +190,4 @@ def summarize_runs(tables: Mapping[str, Table], mechanisms: Mapping[str, str]) -
         entry["fairness_defined"] = bool(np.all(np.isfinite([m["fairness_pearson"] for m in per_rep])))
         entry["replications"] = per_rep
         out[label] = entry
-    return out
-
-
-def node_totals(rows: Table, column: str) -> np.ndarray:
-    """Sum of ``column`` per node, in ascending node order (rows of one mechanism and replication)."""
-    nodes, index = np.unique(rows["node"], return_inverse=True)
-    return np.bincount(index, weights=rows[column], minlength=nodes.size)
-
-
-def summarize_payouts(payouts: Table, gas: Table) -> dict[str, Any]:
-    """Per mechanism: tokens paid per node, how closely payout follows contribution, gas.
-
-    ``payout_pearson`` / ``payout_spearman`` correlate each node's total contribution
-    with its total payout (per replication, then averaged).
-    """
-    out: dict[str, Any] = {}
-    for label in payouts.unique("mechanism"):
-        sub = payouts.where(mechanism=label)
-        reps = sub.unique("replication")
-        totals, contribs, r_p, r_s, paid = [], [], [], [], []
-        for r in reps:
-            rows = sub.where(replication=r)
-            nodes = np.unique(rows["node"])
-            amount = node_totals(rows, "amount")
-            contribution = node_totals(rows, "contribution")
-            totals.append(amount)
-            contribs.append(contribution)
-            r_p.append(pearson(contribution, amount))
-            r_s.append(spearman(contribution, amount))
-            paid.append(float(rows["balance"][rows["epoch"] == rows["epoch"].max()].sum()))
-        g = gas.where(mechanism=label)
-        out[label] = {
-            "epochs": int(sub["epoch"].max()) + 1 if len(sub) else 0,
-            "paid_per_node": np.mean(totals, axis=0).tolist(),
-            "contribution_per_node": np.mean(contribs, axis=0).tolist(),
-            "total_paid": float(np.mean(paid)),
-            "payout_pearson": float(np.nanmean(r_p)) if np.any(np.isfinite(r_p)) else math.nan,
-            "payout_spearman": float(np.nanmean(r_s)) if np.any(np.isfinite(r_s)) else math.nan,
-            "operator_gas_total": int(g["operator_gas"].sum()),
-            "claim_gas_total": int(g["claim_gas"].sum()),
-        }
     return out

@@ -8,6 +8,17 @@ A round ``t`` of collaborative learning, driven by :mod:`mechsim.collab.protocol
     outcome = mechanism.step(t, Submission(...))    # aggregate, rewards, contributions
     θ_{t+1} = θ_t + outcome.aggregate
 
+Collab mechanisms implement the shared contract :class:`mechsim.core.mechanism.Mechanism`
+(with the extra ``select`` hook before training) and return a collab
+:class:`Outcome`, a subclass of the shared one. Their :class:`~mechsim.core.mechanism.Claims`
+use ``fair`` and ``randomized`` and the collab-specific ``extra`` properties:
+
+``asymptotically_equal``     every node that keeps participating is refreshed with the
+                             global model infinitely often, so all nodes' performance
+                             converges to the same value;
+``equal``                    every available node receives the same model every round;
+``estimates_contributions``  ``Outcome.scores`` holds a contribution estimate.
+
 A mechanism works on flat ``float64`` parameter vectors of length ``P`` and knows
 nothing of torch, Flower or SimPy: the protocol turns messages into arrays. Its
 settings are keyword arguments stored verbatim by ``__init__`` and validated in
@@ -22,41 +33,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mechsim.core.params import Constraint, validate_params
+from mechsim.core import mechanism as core
+from mechsim.core.mechanism import Claims
 
-__all__ = ["MechanismSpec", "Plan", "Submission", "Outcome", "Mechanism"]
+__all__ = ["Claims", "Plan", "Submission", "Outcome", "Mechanism", "REWARD_KINDS"]
 
-
-@dataclass(frozen=True)
-class MechanismSpec:
-    """The properties a mechanism claims (read by the conformance checks and the tests).
-
-    Attributes
-    ----------
-    fair : bool
-        Nodes with larger estimated contributions receive (weakly) better rewards in
-        expectation (collaborative fairness).
-    asymptotically_equal : bool
-        Every node that keeps participating is refreshed with the global model
-        infinitely often, so all nodes' performance converges to the same value.
-    equal : bool
-        Every available node receives the same model every round (no incentive).
-    randomized : bool
-        ``select`` draws from the generator given to ``reset``.
-    estimates_contributions : bool
-        ``Outcome.scores`` holds a contribution estimate (otherwise ``nan``).
-    reward : str
-        What a node receives: ``"global-model"`` (every round), ``"model-refresh"``
-        (the global model, when selected; stale otherwise) or
-        ``"sparsified-gradient"`` (a share of the aggregate update added to its own model).
-    """
-
-    fair: bool = False
-    asymptotically_equal: bool = False
-    equal: bool = False
-    randomized: bool = False
-    estimates_contributions: bool = False
-    reward: str = "global-model"
+#: What a node receives: ``"global-model"`` (every round), ``"model-refresh"`` (the
+#: global model, when selected; stale otherwise) or ``"sparsified-gradient"`` (a share
+#: of the aggregate update added to its own model).
+REWARD_KINDS = ("global-model", "model-refresh", "sparsified-gradient")
 
 
 @dataclass(frozen=True)
@@ -109,12 +94,15 @@ class Submission:
     evaluate: Callable[[np.ndarray], float] | None = None
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a mechanism decides at the end of a round.
+@dataclass(frozen=True, kw_only=True)
+class Outcome(core.Outcome):
+    """What a collab mechanism decides at the end of a round (the shared outcome, plus the model update).
 
     Attributes
     ----------
+    payments : (N,) float
+        Zero: collab mechanisms reward with models, not money (token payouts are the
+        ledger's job, from ``scores`` or ``info["contributions"]``).
     aggregate : (P,) float64
         Update added to the global model: ``θ_{t+1} = θ_t + aggregate``.
     allocation : (N,) bool
@@ -134,30 +122,32 @@ class Outcome:
         (``"p_value"`` of the stopping test).
     """
 
+    payments: np.ndarray | None = None  # type: ignore[assignment]
     aggregate: np.ndarray
-    allocation: np.ndarray
     rewards: np.ndarray
-    scores: np.ndarray
     reward_updates: np.ndarray | None = None
-    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.payments is None:
+            object.__setattr__(self, "payments", np.zeros(np.shape(self.allocation)[-1]))
 
 
-class Mechanism:
+class Mechanism(core.Mechanism):
     """Base class of collab mechanisms: ``reset``, then ``select`` and ``step`` each round."""
 
-    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
-    spec: ClassVar[MechanismSpec] = MechanismSpec()
+    #: what a node receives (one of :data:`REWARD_KINDS`)
+    reward_kind: ClassVar[str] = "global-model"
 
-    def reset(
+    def reset(  # type: ignore[override]
         self,
         *,
-        n_nodes: int,
+        n_agents: int,
+        rng: np.random.Generator,
         n_params: int,
         weights: np.ndarray,
-        rng: np.random.Generator,
         layer_sizes: tuple[int, ...] | None = None,
     ) -> None:
-        """Start a run of ``n_nodes`` nodes on a model of ``n_params`` parameters.
+        """Start a run of ``n_agents`` nodes on a model of ``n_params`` parameters.
 
         ``weights`` are the data shares (N,); ``layer_sizes`` (summing to
         ``n_params``) tell layer-wise rules where the layers of the flat vector are.
@@ -167,11 +157,8 @@ class Mechanism:
     def select(self, t: int, available: np.ndarray) -> Plan:
         raise NotImplementedError
 
-    def step(self, t: int, submission: Submission) -> Outcome:
+    def step(self, t: int, submission: Submission) -> Outcome:  # type: ignore[override]
         raise NotImplementedError
-
-    def get_params(self) -> dict[str, Any]:
-        return validate_params(self)
 
     # -- helpers shared by the mechanisms ------------------------------------------
 

@@ -69,7 +69,7 @@ def synthetic_trace(mechanism: Mechanism, seed: int, spec: ComponentSpec | None 
     """Run ``mechanism`` on :func:`_submission_stream`; returns per round (plan masks, outcome arrays)."""
     fail = (lambda msg: conformance_error(spec, msg)) if spec is not None else AssertionError
     weights = np.full(_N, 1.0 / _N)
-    mechanism.reset(n_nodes=_N, n_params=_P, weights=weights, rng=np.random.default_rng(seed), layer_sizes=_LAYERS)
+    mechanism.reset(n_agents=_N, n_params=_P, weights=weights, rng=np.random.default_rng(seed), layer_sizes=_LAYERS)
     params = np.zeros(_P)
     target = np.ones(_P)
 
@@ -141,15 +141,15 @@ def check_mechanism(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
         first = synthetic_trace(mech, 3, spec)
     _compare(spec, first, synthetic_trace(build_component(spec, params), 3, spec), "two fresh objects, same seed")
     _compare(spec, first, synthetic_trace(mech, 3, spec), "the same object reset again: reset must clear all state")
-    claims = type(mech).spec
-    if claims.equal:
+    claims = type(mech).claims
+    if claims.extra.get("equal", False):
         for t, row in enumerate(first):
             if not np.array_equal(row[1], row[7]):
-                raise conformance_error(spec, f"claims equal=True but did not send the global model to every available node at round {t}")
-    if claims.estimates_contributions:
+                raise conformance_error(spec, f"claims equal but did not send the global model to every available node at round {t}")
+    if claims.extra.get("estimates_contributions", False):
         scores = first[-1][5]
         if not np.all(np.isfinite(scores)):
-            raise conformance_error(spec, "claims estimates_contributions=True but its final scores are not finite")
+            raise conformance_error(spec, "claims estimates_contributions but its final scores are not finite")
         rho = spearman(scores, np.arange(_N))
         if not rho < -0.5:
             raise conformance_error(spec, f"its contribution estimates do not rank nodes by update quality (Spearman {rho:.2f} with the noise)")

@@ -90,8 +90,7 @@ def _check_informative(owner: str, params: dict) -> None:
     if params["n_informative"] > params["n_features"]:
         raise ParameterError(
             f"The 'n_informative' parameter of {owner} must be at most n_features={params['n_features']}. "
-            f"Got {params['n_informative']} instead."
-        )
+            f"Got {params['n_informative']} instead.", parameter="n_informative")
 
 
 @register("collab/synthetic-classification-v1", kind="collab.data")
@@ -146,8 +145,7 @@ class SyntheticClassification(DataSource):
         if params["n_classes"] * 2 > 2 ** params["n_informative"]:
             raise ParameterError(
                 f"The 'n_classes' parameter of {cls.__name__} must satisfy n_classes * 2 <= 2**n_informative "
-                f"(sklearn's make_classification). Got {params['n_classes']} instead."
-            )
+                f"(sklearn's make_classification). Got {params['n_classes']} instead.", parameter="n_classes")
 
     def load(self, rng: np.random.Generator) -> Dataset:
         from sklearn.datasets import make_classification

@@ -9,7 +9,6 @@ replication. Tables: ``rounds`` (per round and node), ``server`` (per round),
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ __all__ = ["run", "summarize", "plot", "sweep_metrics", "SPEC", "tasks_of"]
 
 _DEFAULT_HETEROGENEITY = ComponentRef("collab/clean-v1")
 _DEFAULT_RESOURCES = ComponentRef("collab/nodes-v1")
-_PARAM_RE = re.compile(r"The '(\w+)' parameter")
 
 
 def _ref(scenario: Scenario, section: str, default: ComponentRef | None = None) -> ComponentRef:
@@ -47,13 +45,13 @@ def tasks_of(scenario: Scenario, ctx: RunContext) -> dict[str, CollabTask]:
     data, model = _ref(scenario, "data"), _ref(scenario, "model")
     het = _ref(scenario, "heterogeneity", _DEFAULT_HETEROGENEITY)
     out = {}
-    for r in range(s["replications"]):
+    for r in range(s["n_replications"]):
         node = ctx.seeds.child("replication", r)
         out[str(r)] = CollabTask(
             data=data,
             heterogeneity=het,
             model=model,
-            n_nodes=s["n_nodes"],
+            n_nodes=s["n_agents"],
             n_rounds=s["n_rounds"],
             lr=s["lr"],
             local_steps=s["local_steps"],
@@ -77,10 +75,9 @@ def _build_world(scenario: Scenario, task: CollabTask) -> World:
     try:
         return world(task)
     except ParameterError as exc:
-        section = getattr(exc, "section", "data")
-        m = _PARAM_RE.search(str(exc))
-        if m:
-            key = f"{section}.{m.group(1)}"
+        section = exc.section or "data"
+        if exc.parameter is not None:
+            key = f"{section}.{exc.parameter}"
         elif section == "model":
             key, exc = "model.id", ParameterError(f"model {task.model.id!r} does not fit data {task.data.id!r}: {exc}")
         else:
@@ -129,7 +126,7 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
             from mechsim.collab.transport import InProcessTransport
 
             with task_identity():
-                drive(lambda: InProcessTransport(client_app, s["n_nodes"]))
+                drive(lambda: InProcessTransport(client_app, s["n_agents"]))
         else:
             from mechsim.collab.flower_runtime import FlowerSettings, run_on_flower
 
@@ -142,7 +139,7 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
             )
             run_on_flower(
                 client_app=client_app,
-                n_nodes=s["n_nodes"],
+                n_nodes=s["n_agents"],
                 settings=settings,
                 drive=lambda transport: drive(lambda: transport),
             )
@@ -158,15 +155,15 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
     s = scenario.settings
     mechanisms = {label: cfg.id for label, cfg in scenario["mechanisms"].items()}
     out = {
-        "n_nodes": s["n_nodes"],
+        "n_agents": s["n_agents"],
         "n_rounds": s["n_rounds"],
-        "replications": s["replications"],
+        "n_replications": s["n_replications"],
         "backend": s["backend"],
         "fairness_note": "nan means undefined (N.A.): no contribution estimate, or every node holds the same model",
-        "mechanisms": summarize_runs(tables, mechanisms),
+        "variants": summarize_runs(tables, mechanisms),
     }
     if "payouts" in tables:
-        from mechsim.collab.analysis import summarize_payouts
+        from mechsim.ledger.summary import summarize_payouts
 
         out["payouts"] = summarize_payouts(tables["payouts"], tables["ledger_gas"])
     return out
@@ -174,19 +171,19 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
 
 def sweep_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
     out = {}
-    for label, m in summary["mechanisms"].items():
+    for label, m in summary["variants"].items():
         for key in HEADLINE:
             out[f"{label}.{key}"] = float(m[key]["mean"])
     return out
 
 
 def plot(results: Results, figdir: Path) -> list[Path]:
-    from mechsim.plots.collab import plot_contribution_vs_reward, plot_gap_over_rounds, plot_node_performance
+    from mechsim.collab.plots import plot_contribution_vs_reward, plot_gap_over_rounds, plot_node_performance
 
     tables = results.tables
     name = results.scenario.name
     paths = [plot_gap_over_rounds(tables["equality"], figdir / "gap.png", title=f"{name}: max-min performance gap")]
-    for label in tables["rounds"].unique("mechanism"):
+    for label in tables["rounds"].unique("variant"):
         paths.append(
             plot_node_performance(tables["rounds"], figdir / f"performance_{label}.png", mechanism=label, title=f"{name}: {label}")
         )
@@ -194,7 +191,7 @@ def plot(results: Results, figdir: Path) -> list[Path]:
             plot_contribution_vs_reward(tables, figdir / f"fairness_{label}.png", mechanism=label, title=f"{name}: {label}")
         )
     if "payouts" in tables:
-        from mechsim.plots.collab import plot_payouts
+        from mechsim.plots.ledger import plot_payouts
 
         paths += plot_payouts(tables["payouts"], figdir, title=name)
     return paths
@@ -205,9 +202,9 @@ SPEC = register_family(
         name="collab",
         doc="Federated learners as Flower clients on streaming data; FedAvg, CGSV and FAIR-EQUAL rewards.",
         settings={
-            "n_nodes": Setting(Integer(2, None), 10, "number of nodes N"),
+            "n_agents": Setting(Integer(2, None), 10, "number of nodes N"),
             "n_rounds": Setting(Integer(1, None), 100, "rounds T"),
-            "replications": Setting(Integer(1, None), 1, "independent replications (new data, resources, draws)"),
+            "n_replications": Setting(Integer(1, None), 1, "independent replications (new data, resources, draws)"),
             "lr": Setting(Real(0.0, None, closed="neither"), 0.1, "SGD step size of the local steps"),
             "lr_decay": Setting(Real(0.0, 1.0, closed="right"), 1.0, "the step size of round t is lr * lr_decay**t"),
             "local_steps": Setting(Integer(1, None), 1, "local SGD steps E per round"),

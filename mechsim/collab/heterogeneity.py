@@ -283,8 +283,7 @@ class NonStationaryNoise(_FractionNoise):
         if self.params_["node"] >= self.n_nodes_:
             raise ParameterError(
                 f"The 'node' parameter of {type(self).__name__} must be a node index < n_nodes={self.n_nodes_}. "
-                f"Got {self.params_['node']} instead."
-            )
+                f"Got {self.params_['node']} instead.", parameter="node")
         self.ramp_ = self.params_["ramp_rounds"] or max(1, self.n_rounds_ // 2)
 
     def levels(self, t: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from mechsim.collab.base import Mechanism, MechanismSpec, Outcome, Plan, Submission
+from mechsim.collab.base import Claims, Mechanism, Outcome, Plan, Submission
 from mechsim.collab.contributions import ESTIMATORS, UTILITIES, coalition_game, estimate_contributions
 from mechsim.collab.stats import hotelling_stop, selection_probabilities
 from mechsim.core.params import Boolean, Integer, Nullable, Options, Real
@@ -56,13 +56,14 @@ class FedAvg(Mechanism):
     """
 
     _parameter_constraints: ClassVar[dict] = {"fraction": Real(0.0, 1.0, closed="right")}
-    spec: ClassVar[MechanismSpec] = MechanismSpec(equal=True, randomized=True, reward="global-model")
+    claims: ClassVar[Claims] = Claims(randomized=True, extra={"equal": True})
+    reward_kind: ClassVar[str] = "global-model"
 
     def __init__(self, *, fraction: float = 1.0) -> None:
         self.fraction = fraction
 
-    def reset(self, *, n_nodes, n_params, weights, rng, layer_sizes=None) -> None:
-        self.params_ = self._start(n_nodes, n_params, weights, layer_sizes)
+    def reset(self, *, n_agents, rng, n_params, weights, layer_sizes=None) -> None:
+        self.params_ = self._start(n_agents, n_params, weights, layer_sizes)
         self.rng_ = rng
 
     def select(self, t: int, available: np.ndarray) -> Plan:
@@ -151,7 +152,8 @@ class CGSV(Mechanism):
         "floor": Real(0.0, None),
         "layerwise": Boolean(),
     }
-    spec: ClassVar[MechanismSpec] = MechanismSpec(fair=True, estimates_contributions=True, reward="sparsified-gradient")
+    claims: ClassVar[Claims] = Claims(fair=True, extra={"estimates_contributions": True})
+    reward_kind: ClassVar[str] = "sparsified-gradient"
 
     def __init__(
         self,
@@ -170,8 +172,8 @@ class CGSV(Mechanism):
         self.floor = floor
         self.layerwise = layerwise
 
-    def reset(self, *, n_nodes, n_params, weights, rng, layer_sizes=None) -> None:
-        self.params_ = self._start(n_nodes, n_params, weights, layer_sizes)
+    def reset(self, *, n_agents, rng, n_params, weights, layer_sizes=None) -> None:
+        self.params_ = self._start(n_agents, n_params, weights, layer_sizes)
         self.rng_ = rng
         self.reputation_ = CGSVReputation(alpha=self.params_["alpha"], floor=self.params_["floor"])
         self.reputation_.reset(self.n_nodes_)
@@ -272,9 +274,10 @@ class FairEqual(Mechanism):
         "renormalise": Boolean(),
         "normalise": Boolean(),
     }
-    spec: ClassVar[MechanismSpec] = MechanismSpec(
-        fair=True, asymptotically_equal=True, randomized=True, estimates_contributions=True, reward="model-refresh"
+    claims: ClassVar[Claims] = Claims(
+        fair=True, randomized=True, extra={"asymptotically_equal": True, "estimates_contributions": True}
     )
+    reward_kind: ClassVar[str] = "model-refresh"
 
     def __init__(
         self,
@@ -307,8 +310,8 @@ class FairEqual(Mechanism):
         self.renormalise = renormalise
         self.normalise = normalise
 
-    def reset(self, *, n_nodes, n_params, weights, rng, layer_sizes=None) -> None:
-        self.params_ = self._start(n_nodes, n_params, weights, layer_sizes)
+    def reset(self, *, n_agents, rng, n_params, weights, layer_sizes=None) -> None:
+        self.params_ = self._start(n_agents, n_params, weights, layer_sizes)
         self.rng_ = rng
         d = min(self.params_["test_dim"], self.n_nodes_)
         self.tracked_ = np.sort(rng.choice(self.n_nodes_, size=d, replace=False))

@@ -37,7 +37,7 @@ from mechsim.errors import MechsimError
 __all__ = ["ROUNDS_SCHEMA", "SERVER_SCHEMA", "NODES_SCHEMA", "collab_process", "declare_tables"]
 
 ROUNDS_SCHEMA = {
-    "mechanism": "str",
+    "variant": "str",
     "replication": "int",
     "round": "int",
     "time": "float",
@@ -55,7 +55,7 @@ ROUNDS_SCHEMA = {
     "staleness": "int",
 }
 SERVER_SCHEMA = {
-    "mechanism": "str",
+    "variant": "str",
     "replication": "int",
     "round": "int",
     "time": "float",
@@ -68,7 +68,7 @@ SERVER_SCHEMA = {
     "p_value": "float",
 }
 NODES_SCHEMA = {
-    "mechanism": "str",
+    "variant": "str",
     "replication": "int",
     "node": "int",
     "noise": "float",
@@ -146,7 +146,7 @@ def collab_process(
     theta = flatten(world.init_params())
     p = theta.size
     mechanism.reset(
-        n_nodes=n,
+        n_agents=n,
         n_params=p,
         weights=world.weights.copy(),
         rng=seeds.generator("mechanism", label),
@@ -236,7 +236,7 @@ def collab_process(
         contributions = np.asarray(info.get("contributions", np.full(n, np.nan)), dtype=float)
         recorder.extend(
             "rounds",
-            mechanism=label,
+            variant=label,
             replication=replication,
             round=t,
             time=engine.now,
@@ -255,7 +255,7 @@ def collab_process(
         )
         recorder.append(
             "server",
-            mechanism=label,
+            variant=label,
             replication=replication,
             round=t,
             time=engine.now,
@@ -278,7 +278,7 @@ def collab_process(
 
     recorder.extend(
         "nodes",
-        mechanism=label,
+        variant=label,
         replication=replication,
         node=nodes,
         noise=world.quality,

@@ -43,7 +43,7 @@ def hotelling_t2(x: np.ndarray, mu0: np.ndarray) -> tuple[float, float, float]:
         )
     n, d = x.shape
     if n <= d:
-        raise ParameterError(f"The 'x' parameter of hotelling_t2 must have more rows than columns. Got shape {x.shape} instead.")
+        raise ParameterError(f"The 'x' parameter of hotelling_t2 must have more rows than columns. Got shape {x.shape} instead.", parameter="x")
     diff = x.mean(axis=0) - mu0
     cov = np.atleast_2d(np.cov(x, rowvar=False, ddof=1))
     t2 = float(n * diff @ np.linalg.pinv(cov, hermitian=True) @ diff)

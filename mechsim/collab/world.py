@@ -139,8 +139,7 @@ def _section(name: str) -> Iterator[None]:
     try:
         yield
     except ParameterError as exc:
-        exc.section = name  # type: ignore[attr-defined]
-        raise
+        raise exc.in_section(name) from None
 
 
 _WORLDS: OrderedDict[CollabTask, World] = OrderedDict()

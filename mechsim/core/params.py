@@ -27,6 +27,7 @@ __all__ = [
     "Boolean",
     "Options",
     "String",
+    "StringList",
     "RealArray",
     "IntArray",
     "Nullable",
@@ -257,6 +258,18 @@ class AnyOf(Constraint):
         raise ValueError
 
 
+class StringList(Constraint):
+    """A list of strings, kept as a tuple."""
+
+    def describe(self) -> str:
+        return "a list of str"
+
+    def convert(self, value: Any) -> tuple:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError
+        return tuple(value)
+
+
 @dataclass(frozen=True, repr=False)
 class Table(Constraint):
     """A TOML table (mapping of str to values), kept as a sorted tuple of pairs."""
@@ -283,7 +296,9 @@ def check_value(constraint: Constraint, value: Any, *, name: str, owner: str) ->
         return constraint.convert(value)
     except (TypeError, ValueError):
         raise ParameterError(
-            f"The '{name}' parameter of {owner} must be {constraint.describe()}. Got {_got(value)} instead."
+            f"The '{name}' parameter of {owner} must be {constraint.describe()}. Got {_got(value)} instead.",
+            parameter=name,
+            owner=owner,
         ) from None
 
 

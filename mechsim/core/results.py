@@ -21,7 +21,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,10 @@ class Results:
     summary: dict[str, Any]
     complete: bool = True
     path: Path | None = field(default=None, compare=False)
+    #: ``plotter(results, figdir) -> list[Path]``: the family's figures. Set by the runner
+    #: (:func:`mechsim.core.runner.run_scenario`, :func:`mechsim.core.runner.load_results`);
+    #: ``Results`` itself never looks families up.
+    plotter: Callable[[Results, Path], list[Path]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def main(self) -> Table:
@@ -98,7 +102,7 @@ class Results:
         }
         atomic_write(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
         self.path = target
-        if plot:
+        if plot and self.plotter is not None:
             self.plot()
         return target
 
@@ -107,11 +111,13 @@ class Results:
         base = Path(folder) if folder is not None else self.path
         if base is None:
             raise ResultsError("these results were not written yet; pass a folder to plot()")
+        if self.plotter is None:
+            raise ResultsError("these results have no plotter; load them with mechsim.core.runner.load_results")
         figdir = base / "figures"
         if figdir.exists():
             shutil.rmtree(figdir)
         figdir.mkdir(parents=True)
-        return self.scenario.spec.plot(self, figdir)
+        return self.plotter(self, figdir)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Results:

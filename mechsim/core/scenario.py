@@ -8,8 +8,8 @@ each naming a registered component by ``id`` plus its parameters::
     name = "bandits-classic"
     family = "bandits"
     seed = 7
-    replications = 200
-    horizon = 10000
+    n_replications = 200
+    n_rounds = 10000
 
     [environment]
     id = "bandits/bernoulli-v1"
@@ -35,10 +35,10 @@ from types import MappingProxyType
 from typing import Any
 
 from mechsim.core import tomlio
-from mechsim.core.family import FamilySpec, Section, get_family
-from mechsim.core.params import Integer, String
+from mechsim.core.family import Section, get_family
+from mechsim.core.params import Integer, String, StringList
 from mechsim.core.registry import get as get_component
-from mechsim.core.registry import suggest
+from mechsim.core.registry import load_module, suggest
 from mechsim.errors import OverrideError, ParameterError, ScenarioError, UnknownComponentError
 
 __all__ = [
@@ -59,7 +59,11 @@ _BASE_SETTINGS = {
     "family": (String(), ...),
     "seed": (Integer(0, None), 0),
     "description": (String(), ""),
+    "imports": (StringList(), ()),
 }
+
+#: Old ``[scenario]`` keys and their new names (one set of names across families).
+RENAMED = {"replications": "n_replications", "horizon": "n_rounds", "n_nodes": "n_agents"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Scenario:
     sections: Mapping[str, ComponentConfig | Mapping[str, ComponentConfig]]
     source: str | None = field(default=None, compare=False)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    imports: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> Any:
         return self.sections[key]
@@ -103,15 +108,13 @@ class Scenario:
             return [sec]
         return list(sec.values())
 
-    @property
-    def spec(self) -> FamilySpec:
-        return get_family(self.family)
-
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario (defaults filled in), ready to write as TOML."""
-        head = {"name": self.name, "family": self.family, "seed": self.seed}
+        head: dict[str, Any] = {"name": self.name, "family": self.family, "seed": self.seed}
         if self.description:
             head["description"] = self.description
+        if self.imports:
+            head["imports"] = list(self.imports)
         head.update({k: _plain(v) for k, v in self.settings.items() if v is not None})
         out: dict[str, Any] = {_HEADER: head}
         for name, sec in self.sections.items():
@@ -227,6 +230,12 @@ def parse_scenario(
     if "family" not in head:
         raise chk.error(f"{_HEADER}.family", "missing required key 'family'")
     family_name = chk.value(f"{_HEADER}.family", String(), head["family"])
+    imports = chk.value(f"{_HEADER}.imports", StringList(), head.get("imports", ()))
+    for mod in imports:
+        try:
+            load_module(mod)
+        except UnknownComponentError as exc:
+            raise chk.error(f"{_HEADER}.imports", str(exc)) from None
     try:
         family = get_family(family_name)
     except UnknownComponentError as exc:
@@ -236,6 +245,8 @@ def parse_scenario(
     values: dict[str, Any] = {}
     for name, value in head.items():
         if name not in allowed:
+            if RENAMED.get(name) in allowed:
+                raise chk.error(f"{_HEADER}.{name}", f"'{name}' was renamed to '{RENAMED[name]}'; write '{RENAMED[name]} = {value!r}'")
             raise chk.unknown(f"{_HEADER}.{name}", name, allowed, "in [scenario]")
         values[name] = chk.value(f"{_HEADER}.{name}", allowed[name][0], value)
     for name, (constraint, default) in allowed.items():
@@ -264,6 +275,7 @@ def parse_scenario(
             sections[name] = _component(chk, name, raw[name], sec)
 
     settings = {k: v for k, v in values.items() if k not in _BASE_SETTINGS}
+    
     return Scenario(
         name=values["name"],
         family=family_name,
@@ -273,6 +285,7 @@ def parse_scenario(
         sections=MappingProxyType(sections),
         source=file,
         raw=copy.deepcopy(dict(raw)),
+        imports=tuple(imports),
     )
 
 

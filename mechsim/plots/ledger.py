@@ -19,7 +19,7 @@ from mechsim.errors import ParameterError
 from mechsim.metrics.fairness import pearson, spearman
 from mechsim.plots import figure, save
 
-__all__ = ["cumulative_payouts", "plot_cumulative_payouts", "plot_payout_vs_contribution", "plot_gas_vs_payees"]
+__all__ = ["cumulative_payouts", "plot_cumulative_payouts", "plot_payout_vs_contribution", "plot_gas_vs_payees", "plot_payouts"]
 
 
 def cumulative_payouts(settlements: Table) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -156,3 +156,27 @@ def plot_gas_vs_payees(gas: Table, path: str | Path, *, epoch: int | None = None
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="x-small")
     return Path(save(fig, path))
+
+
+def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]:
+    """Cumulative token payout per agent over epochs, and payout against contribution (replication 0)."""
+    from mechsim.ledger.summary import agent_totals
+
+    paths = []
+    for label in payouts.unique("variant"):
+        rows = payouts.where(variant=label, replication=0)
+        per_agent = {f"agent {i}": rows["amount"][rows["agent"] == i] for i in np.unique(rows["agent"])}
+        epochs = np.unique(rows["epoch"])
+        paths.append(
+            plot_cumulative_payouts(per_agent, figdir / f"payouts_{label}.png", epochs=epochs, title=f"{title}: {label}, cumulative payout")
+        )
+        nodes = np.unique(rows["agent"])
+        contribution = agent_totals(rows, "contribution")
+        amount = agent_totals(rows, "amount")
+        paths.append(
+            plot_payout_vs_contribution(
+                contribution, amount, figdir / f"payout_vs_contribution_{label}.png", labels=[str(i) for i in nodes],
+                title=f"{title}: {label}, payout vs contribution",
+            )
+        )
+    return paths

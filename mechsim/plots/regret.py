@@ -16,8 +16,8 @@ __all__ = ["regret_curves", "plot_regret"]
 def regret_curves(rounds: Table, metric: str = "pseudo_regret", level: float = 0.95) -> dict[str, dict[str, np.ndarray]]:
     """Per policy: ``{"t", "mean", "low", "high"}`` of cumulative regret across replications."""
     out = {}
-    for label in rounds.unique("policy"):
-        sub = rounds.where(policy=label)
+    for label in rounds.unique("variant"):
+        sub = rounds.where(variant=label)
         ts = np.unique(sub["t"])
         reps = np.unique(sub["replication"])
         order = np.lexsort((sub["replication"], sub["t"]))

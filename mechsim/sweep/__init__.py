@@ -2,7 +2,7 @@
 
 >>> from mechsim.sweep import run_sweep, load_sweep
 >>> res = run_sweep("bandits/default", ["policies.ucb1.alpha=0.5,1,2"], seeds=5, workers=2,
-...                 overrides=["scenario.horizon=2000"])          # doctest: +SKIP
+...                 overrides=["scenario.n_rounds=2000"])          # doctest: +SKIP
 >>> res.table, res.path / "sweep.csv"                               # doctest: +SKIP
 
 See :func:`run_sweep` for the grid syntax and the folder layout in :mod:`mechsim.sweep.store`.

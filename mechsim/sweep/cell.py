@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from mechsim.core.family import get_family
 from mechsim.core.results import jsonable
 from mechsim.core.runner import run_scenario
 from mechsim.core.scenario import parse_scenario
@@ -60,7 +61,7 @@ def run_cell(task: Mapping[str, Any]) -> dict[str, Any]:
     if not results.complete:
         # run_scenario turns Ctrl-C into partial results; a sweep records only finished runs.
         raise CellInterrupted()
-    metrics_of = scenario.spec.sweep_metrics
+    metrics_of = get_family(scenario.family).sweep_metrics
     if metrics_of is None:  # checked up front by run_sweep; kept for direct callers
         raise SweepError(f"scenario family {scenario.family!r} defines no sweep metrics")
     metrics: dict[str, float] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mechsim.core.family import get_family
 from mechsim.core.progress import Progress
 from mechsim.core.scenario import Scenario, load_scenario
 from mechsim.core.table import Table
@@ -164,7 +165,7 @@ def run_sweep(
         )
     axes = parse_grid(_as_list(grid, "grid"))
     base = _resolve(scenario, _as_list(overrides, "override"))
-    if base.spec.sweep_metrics is None:
+    if get_family(base.family).sweep_metrics is None:
         raise SweepError(f"scenario family {base.family!r} defines no sweep metrics; it cannot be swept yet")
     cell_list = grid_cells(axes)
     tasks = _tasks_for(base, cell_list, seeds)

@@ -112,7 +112,7 @@ def test_the_auditor_finds_clickbait_for_truthful_arms_under_ucb(tmp_path):
     """The click-bandit as the first family: the truthful scenario, UCB only, small."""
     report = audit_scenario(
         "clickbandit/truthful",
-        overrides=["scenario.horizon=1500", "scenario.audit_seeds=8", "scenario.deviation_grid=6", 'learners.ucb.index="opt_utility"'],
+        overrides=["scenario.n_rounds=1500", "scenario.audit_seeds=8", "scenario.deviation_grid=6", 'learners.ucb.index="opt_utility"'],
         agents=["arm0", "arm1"],
         out=tmp_path,
     )

@@ -62,8 +62,8 @@ def scenario(horizon: int, policies: dict, environment: dict, checkpoints: int =
                 "name": "regret-shapes",
                 "family": "bandits",
                 "seed": seed,
-                "replications": R,
-                "horizon": horizon,
+                "n_replications": R,
+                "n_rounds": horizon,
                 "checkpoints": checkpoints,
             },
             "environment": environment,
@@ -73,7 +73,7 @@ def scenario(horizon: int, policies: dict, environment: dict, checkpoints: int =
 
 
 def final_means(results, label: str, rounds: list[int]) -> np.ndarray:
-    table = results.tables["rounds"].where(policy=label)
+    table = results.tables["rounds"].where(variant=label)
     return np.array([table.where(t=t)["pseudo_regret"].mean() for t in rounds])
 
 

@@ -8,7 +8,7 @@ import pytest
 import mechsim
 from mechsim.core.scenario import load_scenario
 
-SMALL = ("scenario.replications=4", "scenario.horizon=300", "scenario.checkpoints=5")
+SMALL = ("scenario.n_replications=4", "scenario.n_rounds=300", "scenario.checkpoints=5")
 SCENARIOS = ["bandits/default", "bandits/classic", "bandits/adversarial", "bandits/linear"]
 
 
@@ -17,9 +17,9 @@ def test_shipped_scenario_runs(name):
     res = mechsim.run(name, overrides=SMALL)
     rounds = res.tables["rounds"]
     labels = list(load_scenario(name)["policies"])
-    assert rounds.unique("policy") == labels
+    assert rounds.unique("variant") == labels
     assert len(rounds) == len(labels) * 4 * len(np.unique(rounds["t"]))
-    assert set(res.summary["policies"]) == set(labels)
+    assert set(res.summary["variants"]) == set(labels)
     assert np.all(np.isfinite(rounds["pseudo_regret"]))
 
 
@@ -52,4 +52,4 @@ def test_adding_a_policy_does_not_change_the_others():
         overrides=(*SMALL, "scenario.seed=2024", "environment.means=[0.9, 0.8, 0.7, 0.6, 0.5]"),
     )
     for label in ("ucb1", "epsilon_greedy", "explore_first", "successive_elimination"):
-        assert base.tables["rounds"].where(policy=label) == more.tables["rounds"].where(policy=label)
+        assert base.tables["rounds"].where(variant=label) == more.tables["rounds"].where(variant=label)

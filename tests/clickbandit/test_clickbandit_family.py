@@ -18,9 +18,9 @@ TINY = """
 name = "cb-tiny"
 family = "clickbandit"
 seed = 5
-horizon = [200, 400]
+n_rounds = [200, 400]
 epochs = 3
-replications = 2
+n_replications = 2
 tail = 2
 equilibrium = true
 audit_seeds = 4
@@ -68,20 +68,20 @@ def test_run_write_load_and_plot(tiny, results_dir):
     assert set(res.tables) == {"rounds", "learner", "equilibrium"}
     assert len(res.tables["rounds"]) == 2 * 2 * 2 * 3 * 2  # learners x horizons x replications x epochs x arms
     sm = res.summary
-    assert set(sm["learners"]) == {"ucbs", "ucb"} and set(sm["equilibrium"]) == {"ucbs/T=200", "ucbs/T=400", "ucb/T=200", "ucb/T=400"}
+    assert set(sm["variants"]) == {"ucbs", "ucb"} and set(sm["equilibrium"]) == {"ucbs/T=200", "ucbs/T=400", "ucb/T=200", "ucb/T=400"}
     path = res.write(results_dir)
     loaded = mechsim.Results.load(path)
     assert loaded.tables["learner"] == res.tables["learner"]
     figures = sorted(p.name for p in (path / "figures").glob("*.png"))
     assert figures == ["click_rates.png", "regret_per_epoch.png", "regret_vs_horizon.png"]
-    assert json.loads((path / "summary.json").read_text())["learners"]["ucb"]["regret_slope"] is not None
+    assert json.loads((path / "summary.json").read_text())["variants"]["ucb"]["regret_slope"] is not None
 
 
 def test_learners_share_the_random_numbers(tiny):
     """Epoch 0 starts from the same profiles for every learner (seed paths do not name the learner)."""
     rounds = mechsim.run(str(tiny)).tables["rounds"]
-    a = rounds.where(learner="ucb", epoch=0, horizon=200)["s"]
-    b = rounds.where(learner="ucbs", epoch=0, horizon=200)["s"]
+    a = rounds.where(variant="ucb", epoch=0, horizon=200)["s"]
+    b = rounds.where(variant="ucbs", epoch=0, horizon=200)["s"]
     np.testing.assert_array_equal(a, b)
 
 
@@ -91,7 +91,7 @@ def test_learners_share_the_random_numbers(tiny):
         ("utility.lam=-1.0", "utility.lam", r"expected a float in \(0.0, inf\); got -1.0"),
         ('learners.ucb.id="clickbandit/ucb-z-v1"', "learners.ucb.id", "Did you mean 'clickbandit/ucb-s-v1' or 'clickbandit/ucb-v1'"),
         ('learners.ucbs.index="clickbait"', "learners.ucbs.index", "expected one of 'mu_ucb', 'opt_utility'"),
-        ("scenario.horizon=0", "scenario.horizon", "expected an int in"),
+        ("scenario.n_rounds=0", "scenario.n_rounds", "expected an int in"),
         ("strategy.fd_step=0.9", "strategy.fd_step", r"expected a float in \(0.0, 0.5\]"),
     ],
 )
@@ -110,9 +110,9 @@ def test_profile_lengths_must_match_the_arms(tiny):
 
 def test_cli_run_and_audit(tiny, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["run", str(tiny), "--out", str(out), "--no-plot", "--set", "scenario.horizon=300"]) == 0
+    assert main(["run", str(tiny), "--out", str(out), "--no-plot", "--set", "scenario.n_rounds=300"]) == 0
     assert list(out.rglob("rounds.csv"))
-    code = main(["audit", str(tiny), "--out", str(out), "--agent", "arm0", "--set", "scenario.horizon=300", "--set", "scenario.equilibrium=false"])
+    code = main(["audit", str(tiny), "--out", str(out), "--agent", "arm0", "--set", "scenario.n_rounds=300", "--set", "scenario.equilibrium=false"])
     text = capsys.readouterr().out
     assert code == 0
     assert "epsilon =" in text and "arm0" in text and "arm1" not in text.split("audit of")[1]

@@ -28,9 +28,9 @@ INSTANCE = f"""
 name = "clickbandit-test-shapes"
 family = "clickbandit"
 seed = 3
-horizon = {HORIZONS}
+n_rounds = {HORIZONS}
 epochs = 12
-replications = 2
+n_replications = 2
 tail = 4
 
 [environment]
@@ -72,7 +72,7 @@ def strategic():
 
 
 def _at(summary, label, horizon=HORIZONS[-1]):
-    return summary["learners"][label]["horizons"][str(horizon)]
+    return summary["variants"][label]["horizons"][str(horizon)]
 
 
 def test_under_ucb_the_best_arm_clickbaits_and_regret_is_linear(strategic):
@@ -83,7 +83,7 @@ def test_under_ucb_the_best_arm_clickbaits_and_regret_is_linear(strategic):
     loss = sm["u_star"][0] - (MU[0] - 2.0 * (1.0 - MU[0]) ** 2)
     for h in HORIZONS:
         assert _at(sm, "ucb", h)["regret_per_round"] >= loss
-    assert sm["learners"]["ucb"]["regret_slope"] >= 0.8
+    assert sm["variants"]["ucb"]["regret_slope"] >= 0.8
 
 
 @pytest.mark.parametrize("label", ["ucbs", "ucbs_mu"])
@@ -92,7 +92,7 @@ def test_under_ucbs_click_rates_settle_close_above_s_star_and_regret_is_sublinea
     gaps = [_at(sm, label, h)["best_arm_gap"]["mean"] for h in HORIZONS]
     assert -0.02 <= gaps[-1] <= 0.15  # close above s*
     assert gaps[-1] < gaps[1] and gaps[-1] < _at(sm, "ucb")["best_arm_gap"]["mean"] - 0.1  # the slack shrinks with T
-    assert sm["learners"][label]["regret_slope"] <= 0.5
+    assert sm["variants"][label]["regret_slope"] <= 0.5
     assert _at(sm, label)["regret_per_round"] <= 0.6 * _at(sm, "ucb")["regret_per_round"]
 
 
@@ -121,12 +121,12 @@ def test_auditor_finds_clickbait_for_truthful_arms_under_ucb(strategic):
 
 def test_truthful_arms_give_sublinear_regret_under_ucb_and_ucbs():
     raw = tomlio.loads(INSTANCE)
-    raw["scenario"].update(epochs=1, horizon=[1000, 2000, 4000, 8000])
+    raw["scenario"].update(epochs=1, n_rounds=[1000, 2000, 4000, 8000])
     raw["strategy"] = {"id": "clickbandit/truthful-v1", "seeds": 8}
     del raw["learners"]["ucbs"]  # with truthful arms it never screens: it plays exactly as ucb
     sm = mechsim.run(parse_scenario(raw)).summary
     for label in ("ucb", "ucbs_mu"):
-        slope = sm["learners"][label]["regret_slope"]
+        slope = sm["variants"][label]["regret_slope"]
         assert slope < 0.7, (label, slope)
         per_round = [_at(sm, label, h)["regret_per_round"] for h in (1000, 2000, 4000, 8000)]
         assert per_round == sorted(per_round, reverse=True)

@@ -12,9 +12,9 @@ import mechsim  # noqa: E402
 #: The shipped streaming scenario (label noise rising across nodes), shrunk to run in seconds:
 #: 8 nodes, 150 rounds, one replication; beta rescaled for N = 8 (psi-hat spreads more than at N = 10).
 QUICK = [
-    "scenario.n_nodes=8",
+    "scenario.n_agents=8",
     "scenario.n_rounds=150",
-    "scenario.replications=1",
+    "scenario.n_replications=1",
     "scenario.lr_decay=0.99",
     "data.n_features=10",
     "data.n_informative=6",
@@ -28,7 +28,7 @@ TINY = """
 name = "collab-tiny"
 family = "collab"
 seed = 5
-n_nodes = 4
+n_agents = 4
 n_rounds = 8
 lr = 0.1
 batch_size = 16

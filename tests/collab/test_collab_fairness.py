@@ -18,7 +18,7 @@ from mechsim.collab.analysis import node_matrix
 def _run(results, label):
     rounds, nodes = results.tables["rounds"], results.tables["nodes"]
     perf = node_matrix(rounds, "perf", label, 0)
-    nd = nodes.where(mechanism=label, replication=0)
+    nd = nodes.where(variant=label, replication=0)
     order = np.argsort(nd["node"])
     return perf, nd["score"][order], nd["noise"][order]
 
@@ -31,11 +31,11 @@ def test_fair_equal_is_fair_and_its_gap_closes(quick_results):
     perf, score, noise = _run(quick_results, "fair_equal")
     reward = perf.mean(axis=0)
     assert stats.pearsonr(score, reward)[0] >= 0.8
-    summary = quick_results.summary["mechanisms"]["fair_equal"]
+    summary = quick_results.summary["variants"]["fair_equal"]
     assert summary["fairness_pearson"]["mean"] == pytest.approx(stats.pearsonr(score, reward)[0])
     assert summary["fairness_spearman"]["mean"] == pytest.approx(stats.spearmanr(score, reward)[0])
     gaps = _gaps(perf)
-    stage = quick_results.tables["server"].where(mechanism="fair_equal")["stage"]
+    stage = quick_results.tables["server"].where(variant="fair_equal")["stage"]
     t1 = int(np.sum(stage == 1))
     assert 15 < t1 < 100
     assert np.all(gaps[:t1] == 0)  # exploration: every node holds the global model
@@ -50,7 +50,7 @@ def test_contributions_rank_nodes_by_data_quality(quick_results):
     _, score, noise = _run(quick_results, "fair_equal")
     assert stats.pearsonr(score, noise)[0] < -0.8
     assert stats.spearmanr(score, noise)[0] < -0.8
-    assert quick_results.summary["mechanisms"]["fair_equal"]["contribution_noise_pearson"]["mean"] < -0.8
+    assert quick_results.summary["variants"]["fair_equal"]["contribution_noise_pearson"]["mean"] < -0.8
 
 
 def test_cgsv_is_less_fair_and_its_gap_stays(quick_results):
@@ -63,14 +63,14 @@ def test_cgsv_is_less_fair_and_its_gap_stays(quick_results):
     assert fair_cg < fair_fe
     assert last_cg > 3 * last_fe and last_cg > 0.01
     # CGSV never resyncs a node: the rich get richer, the gap does not close
-    assert quick_results.summary["mechanisms"]["cgsv"]["gap_last"]["mean"] > 0.5 * quick_results.summary["mechanisms"]["cgsv"]["gap_peak"]["mean"]
+    assert quick_results.summary["variants"]["cgsv"]["gap_last"]["mean"] > 0.5 * quick_results.summary["variants"]["cgsv"]["gap_peak"]["mean"]
 
 
 def test_fedavg_is_equal_but_has_no_fairness(quick_results):
     perf, score, _ = _run(quick_results, "fedavg")
     assert np.all(_gaps(perf) == 0.0)
     assert np.all(np.isnan(score))
-    m = quick_results.summary["mechanisms"]["fedavg"]
+    m = quick_results.summary["variants"]["fedavg"]
     assert np.isnan(m["fairness_pearson"]["mean"]) and np.isnan(m["fairness_quality_pearson"]["mean"])
     assert m["fairness_defined"] is False
     assert m["gap_last"]["mean"] == 0.0 and m["final_jain"]["mean"] == 1.0 and m["final_gini"]["mean"] == 0.0
@@ -79,5 +79,5 @@ def test_fedavg_is_equal_but_has_no_fairness(quick_results):
 def test_all_mechanisms_learn(quick_results):
     server = quick_results.tables["server"]
     for label in ("fedavg", "cgsv", "fair_equal"):
-        s = server.where(mechanism=label)["server_perf"]
+        s = server.where(variant=label)["server_perf"]
         assert s[-10:].mean() > s[:3].mean() + 0.15

@@ -32,5 +32,5 @@ def test_flower_runtime_matches_in_process_driver(tiny_path):
                 np.testing.assert_allclose(a[col], b[col], rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=f"{name}.{col}")
             else:
                 assert np.array_equal(a[col], b[col]), f"{name}.{col}"
-    fe = ray.tables["server"].where(mechanism="fair_equal")
+    fe = ray.tables["server"].where(variant="fair_equal")
     assert set(fe["stage"].tolist()) == {1, 2}  # both stages ran through Flower

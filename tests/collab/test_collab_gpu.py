@@ -21,6 +21,6 @@ def test_cuda_learners_match_cpu(tiny_path):
     assert gpu.tables["rounds"] == again.tables["rounds"]  # deterministic on the GPU too
     a, b = cpu.tables["server"], gpu.tables["server"]
     np.testing.assert_allclose(a["server_loss"], b["server_loss"], rtol=1e-3, atol=1e-4)
-    fe_a = cpu.tables["rounds"].where(mechanism="fair_equal")
-    fe_b = gpu.tables["rounds"].where(mechanism="fair_equal")
+    fe_a = cpu.tables["rounds"].where(variant="fair_equal")
+    fe_b = gpu.tables["rounds"].where(variant="fair_equal")
     assert np.array_equal(fe_a["synced"], fe_b["synced"])  # same selections

@@ -154,22 +154,22 @@ dropout_end = 8.0
 
 
 def test_stragglers_late_joiners_and_dropouts(tiny_path):
-    text = tiny_path.read_text().replace("n_nodes = 4", "n_nodes = 6").replace("n_rounds = 8", "n_rounds = 12")
+    text = tiny_path.read_text().replace("n_agents = 4", "n_agents = 6").replace("n_rounds = 8", "n_rounds = 12")
     tiny_path.write_text(text + RESOURCES)
     res = mechsim.run(tiny_path)
     rounds, nodes, server = res.tables["rounds"], res.tables["nodes"], res.tables["server"]
     assert np.all(rounds["reported"] <= rounds["trained"]) and np.all(rounds["trained"] <= rounds["available"])
     assert np.any(rounds["trained"] & ~rounds["reported"])  # some replies missed the deadline
     # a round with a late reply lasts exactly the deadline, and none lasts longer
-    fe = server.where(mechanism="fedavg")
+    fe = server.where(variant="fedavg")
     starts = np.concatenate([[0.0], fe["time"][:-1]])
     durations = fe["time"] - starts
     assert np.all(durations <= 1.5 + 1e-12) and np.any(np.isclose(durations, 1.5))
-    nd = nodes.where(mechanism="fedavg", replication=0)
+    nd = nodes.where(variant="fedavg", replication=0)
     late = nd["node"][nd["join_time"] > 0]
     gone = nd["node"][np.isfinite(nd["drop_time"])]
     assert late.size == 2 and gone.size == 2
-    r = rounds.where(mechanism="fedavg")
+    r = rounds.where(variant="fedavg")
     for node in late.tolist():
         sub = r.where(node=node)
         offline = starts < nd["join_time"][nd["node"] == node][0]
@@ -181,7 +181,7 @@ def test_stragglers_late_joiners_and_dropouts(tiny_path):
         after = starts >= nd["drop_time"][nd["node"] == node][0]
         assert not np.any(sub["trained"][after])
     # a node that did not report is a null player: contribution exactly 0 in an exploration round
-    fr = rounds.where(mechanism="fair_equal")
+    fr = rounds.where(variant="fair_equal")
     explore = np.isfinite(fr["contribution"])
     assert np.any(explore & ~fr["reported"])
     assert np.all(fr["contribution"][explore & ~fr["reported"]] == 0.0)
@@ -210,9 +210,9 @@ def test_feature_noise_missing_values_and_regression_label_noise():
 
 def test_fedavg_with_sampling_still_sends_everyone_the_model(tiny_path):
     res = mechsim.run(tiny_path, overrides=["mechanisms.fedavg.fraction=0.5"])
-    r = res.tables["rounds"].where(mechanism="fedavg")
+    r = res.tables["rounds"].where(variant="fedavg")
     assert np.all(r["synced"] == r["available"])
     per_round = [int(r.where(round=t)["trained"].sum()) for t in range(8)]
     assert per_round == [2] * 8
-    eq = res.tables["equality"].where(mechanism="fedavg")
+    eq = res.tables["equality"].where(variant="fedavg")
     assert np.all(eq["gap"] == 0.0)

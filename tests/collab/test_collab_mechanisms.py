@@ -85,7 +85,7 @@ def test_selection_probabilities_softmax_and_ablations():
 
 def test_exploitation_selects_k_nodes_more_often_the_better_their_estimate():
     mech = FairEqual(beta=20.0, selection_ratio=0.4, explore_rounds=1)
-    mech.reset(n_nodes=5, n_params=3, weights=np.full(5, 0.2), rng=np.random.default_rng(0))
+    mech.reset(n_agents=5, n_params=3, weights=np.full(5, 0.2), rng=np.random.default_rng(0))
     mech.step(0, _sub(np.zeros((5, 3))))  # one exploration round on zero updates
     mech.psi_hat_ = np.array([0.05, 0.1, 0.2, 0.25, 0.4])
     counts = np.zeros(5)
@@ -152,7 +152,7 @@ def test_validation_utility_scores_the_coalition_model():
 def test_fedavg_averages_reported_updates_by_data_size_and_syncs_everyone():
     mech = FedAvg()
     w = np.array([0.5, 0.3, 0.2])
-    mech.reset(n_nodes=3, n_params=2, weights=w, rng=np.random.default_rng(0))
+    mech.reset(n_agents=3, n_params=2, weights=w, rng=np.random.default_rng(0))
     avail = np.array([True, True, False])
     plan = mech.select(0, avail)
     assert plan.train.tolist() == plan.sync.tolist() == avail.tolist()
@@ -180,7 +180,7 @@ def test_cgsv_round_matches_a_hand_computation():
     g = rng.normal(size=(3, 4))
     w = np.array([0.2, 0.3, 0.5])
     mech = CGSV(beta=2.0, alpha=0.9, gamma=0.5, floor=1e-3, layerwise=False)
-    mech.reset(n_nodes=3, n_params=4, weights=w, rng=np.random.default_rng(0))
+    mech.reset(n_agents=3, n_params=4, weights=w, rng=np.random.default_rng(0))
     plan = mech.select(0, np.ones(3, bool))
     assert plan.train.all() and not plan.sync.any()
     out = mech.step(0, _sub(g, weights=w))
@@ -204,7 +204,7 @@ def test_fair_equal_explores_then_exploits_with_stale_models():
     n, p = 6, 5
     mech = FairEqual(beta=5.0, selection_ratio=0.5, explore_rounds=4, estimator="exact")
     w = np.full(n, 1 / n)
-    mech.reset(n_nodes=n, n_params=p, weights=w, rng=np.random.default_rng(1))
+    mech.reset(n_agents=n, n_params=p, weights=w, rng=np.random.default_rng(1))
     direction = rng.normal(size=p)
     for t in range(4):
         plan = mech.select(t, np.ones(n, bool))

@@ -39,9 +39,9 @@ def test_batched_allocation_is_the_exact_proportional_split(tmp_path, tiny_text)
     budget = to_units([50.0])[0]
     epochs = pay.unique("epoch")
     assert epochs == [0, 1, 2]  # 8 rounds in epochs of 3: the last epoch is short
-    for label in pay.unique("mechanism"):
+    for label in pay.unique("variant"):
         for e in epochs:
-            rows = pay.where(mechanism=label, epoch=e)
+            rows = pay.where(variant=label, epoch=e)
             units = np.array([int(u) for u in rows["amount_units"]], dtype=object)
             w = rows["contribution"]
             if w.sum() == 0:  # FedAvg estimates nothing: nothing is allocated
@@ -51,16 +51,16 @@ def test_batched_allocation_is_the_exact_proportional_split(tmp_path, tiny_text)
             exact = [Fraction(budget) * Fraction(float(x)) / sum(Fraction(float(y)) for y in w) for x in w]
             assert all(abs(Fraction(int(u)) - q) < 1 for u, q in zip(units, exact))
     # FedAvg has no contribution estimate, so it pays nobody; CGSV pays everybody something
-    assert pay.where(mechanism="fedavg")["balance"].sum() == 0
-    final = pay.where(mechanism="cgsv", epoch=2)
+    assert pay.where(variant="fedavg")["balance"].sum() == 0
+    final = pay.where(variant="cgsv", epoch=2)
     assert np.all(final["balance"] > 0)
     assert res.summary["payouts"]["cgsv"]["total_paid"] == pytest.approx(150.0)
 
 
 def test_reward_driven_pays_in_proportion_to_recorded_contributions(tmp_path, tiny_text):
     res = mechsim.run(_scenario(tmp_path, tiny_text, "reward_driven"))
-    pay = res.tables["payouts"].where(mechanism="cgsv")
-    rounds = res.tables["rounds"].where(mechanism="cgsv")
+    pay = res.tables["payouts"].where(variant="cgsv")
+    rounds = res.tables["rounds"].where(variant="cgsv")
     for e in pay.unique("epoch"):
         rows = pay.where(epoch=e)
         lo, hi = 3 * e, min(3 * e + 3, 8)

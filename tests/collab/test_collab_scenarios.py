@@ -29,7 +29,7 @@ def test_collab_scenarios_are_shipped_and_parse():
         ("mechanisms.fair_equal.beta=-1.0", "mechanisms.fair_equal.beta", r"expected a float in \[0.0, inf\); got -1.0"),
         ('mechanisms.fair_equal.id="collab/fair-equl-v1"', "mechanisms.fair_equal.id", "Did you mean 'collab/fair-equal-v1'"),
         ('mechanisms.cgsv.utility="cosine"', "mechanisms.cgsv.utility", "unknown key 'utility'"),
-        ("scenario.n_nodes=1", "scenario.n_nodes", r"expected an int in \[2, inf\)"),
+        ("scenario.n_agents=1", "scenario.n_agents", r"expected an int in \[2, inf\)"),
         ('scenario.backend="ray"', "scenario.backend", "expected one of 'inprocess', 'flower'"),
         ("data.n_informative=30", "data", "'n_informative' parameter of SyntheticClassification must be at most n_features=20"),
         ('heterogeneity.order="random"', "heterogeneity.order", "expected one of 'ascending', 'shuffled'"),
@@ -88,7 +88,7 @@ def test_results_folder_plots_and_reload(tiny_path, tmp_path):
     for name in ("rounds", "server", "nodes", "equality"):
         assert back.tables[name] == res.tables[name]
     summary = json.loads((path / "summary.json").read_text())
-    assert summary["mechanisms"]["fedavg"]["fairness_pearson"]["mean"] == "nan"  # reported as undefined, not 0
+    assert summary["variants"]["fedavg"]["fairness_pearson"]["mean"] == "nan"  # reported as undefined, not 0
     # the resolved scenario reruns to the same tables
     assert mechsim.run(path / "scenario.toml").tables["rounds"] == res.tables["rounds"]
 

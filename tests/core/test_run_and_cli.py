@@ -12,7 +12,7 @@ import mechsim
 from mechsim.cli import main
 from mechsim.core.results import Results
 
-QUICK = ["scenario.replications=8", "scenario.horizon=300", "scenario.checkpoints=10"]
+QUICK = ["scenario.n_replications=8", "scenario.n_rounds=300", "scenario.checkpoints=10"]
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_cli_run_writes_summary_and_figures(tmp_path, capsys):
     assert "wrote" in out and "ucb1.pseudo_regret" in out
     (run_dir,) = (tmp_path / "bandits-default").iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["horizon"] == 300 and "policies" in summary
+    assert summary["n_rounds"] == 300 and "variants" in summary
     assert list((run_dir / "figures").glob("*.png"))
 
 
@@ -83,7 +83,7 @@ def test_cli_plot_on_a_non_results_folder(tmp_path, capsys):
     [
         (["--set", "policies.ucb1.alpah=1"], "unknown key 'alpah'"),
         (["--set", "polcies.ucb1.alpha=1"], "no table 'polcies'"),
-        (["--set", "scenario.horizon=-5"], "expected an int in [1, inf); got -5"),
+        (["--set", "scenario.n_rounds=-5"], "expected an int in [1, inf); got -5"),
     ],
 )
 def test_cli_user_errors_exit_2_without_traceback(tmp_path, args, needle):

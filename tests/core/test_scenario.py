@@ -15,8 +15,8 @@ GOOD = """
 name = "t"
 family = "bandits"
 seed = 3
-replications = 4
-horizon = 50
+n_replications = 4
+n_rounds = 50
 
 [environment]
 id = "bandits/bernoulli-v1"
@@ -37,7 +37,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_good_file_parses_with_defaults(tmp_path):
     s = load_scenario(write(tmp_path, GOOD))
     assert s.name == "t" and s.seed == 3
-    assert s.settings["horizon"] == 50 and s.settings["checkpoints"] == 50
+    assert s.settings["n_rounds"] == 50 and s.settings["checkpoints"] == 50
     assert s["policies"]["ucb"].params == {"alpha": 0.5, "log_of": "horizon"}
     assert s["environment"].params["means"] == (0.7, 0.4)
 
@@ -56,20 +56,20 @@ def test_unknown_key(tmp_path):
 
 
 def test_unknown_setting_in_header(tmp_path):
-    p = write(tmp_path, GOOD.replace("horizon = 50", "horizn = 50"))
-    with pytest.raises(ScenarioError, match=r"key 'scenario\.horizn'.*Did you mean 'horizon'"):
+    p = write(tmp_path, GOOD.replace("n_rounds = 50", "n_roundz = 50"))
+    with pytest.raises(ScenarioError, match=r"key 'scenario\.n_roundz'.*Did you mean 'n_rounds'"):
         load_scenario(p)
 
 
 def test_wrong_type(tmp_path):
-    p = write(tmp_path, GOOD.replace("horizon = 50", 'horizon = "long"'))
-    with pytest.raises(ScenarioError, match=r"key 'scenario\.horizon': expected an int in \[1, inf\); got 'long' \(str\)"):
+    p = write(tmp_path, GOOD.replace("n_rounds = 50", 'n_rounds = "long"'))
+    with pytest.raises(ScenarioError, match=r"key 'scenario\.n_rounds': expected an int in \[1, inf\); got 'long' \(str\)"):
         load_scenario(p)
 
 
 def test_float_for_int_is_refused(tmp_path):
-    p = write(tmp_path, GOOD.replace("replications = 4", "replications = 4.0"))
-    with pytest.raises(ScenarioError, match=r"key 'scenario\.replications': expected an int.*got 4\.0 \(float\)"):
+    p = write(tmp_path, GOOD.replace("n_replications = 4", "n_replications = 4.0"))
+    with pytest.raises(ScenarioError, match=r"key 'scenario\.n_replications': expected an int.*got 4\.0 \(float\)"):
         load_scenario(p)
 
 
@@ -115,7 +115,7 @@ def test_unknown_section(tmp_path):
 
 
 def test_malformed_toml(tmp_path):
-    p = write(tmp_path, GOOD.replace("horizon = 50", "horizon = = 50"))
+    p = write(tmp_path, GOOD.replace("n_rounds = 50", "n_rounds = = 50"))
     with pytest.raises(ScenarioError, match=r"s\.toml: malformed TOML: .*line"):
         load_scenario(p)
 
@@ -143,8 +143,8 @@ def test_override_unknown_leaf_is_attributed_to_command_line(tmp_path):
 
 
 def test_override_wrong_type(tmp_path):
-    with pytest.raises(OverrideError, match=r"key 'scenario\.horizon': expected an int.*got 'abc' \(str\)"):
-        load_scenario(write(tmp_path, GOOD), ["scenario.horizon=abc"])
+    with pytest.raises(OverrideError, match=r"key 'scenario\.n_rounds': expected an int.*got 'abc' \(str\)"):
+        load_scenario(write(tmp_path, GOOD), ["scenario.n_rounds=abc"])
 
 
 @pytest.mark.parametrize("text", ["novalue", "=3", "a..b=1"])
@@ -154,5 +154,5 @@ def test_malformed_override(text):
 
 
 def test_override_into_a_value(tmp_path):
-    with pytest.raises(OverrideError, match=r"'scenario\.horizon' is a value, not a table"):
-        load_scenario(write(tmp_path, GOOD), ["scenario.horizon.x=1"])
+    with pytest.raises(OverrideError, match=r"'scenario\.n_rounds' is a value, not a table"):
+        load_scenario(write(tmp_path, GOOD), ["scenario.n_rounds.x=1"])

@@ -26,8 +26,8 @@ def write_scenario(folder: Path, *, horizon: int = 200, replications: int = 5, n
             name = "{name}"
             family = "bandits"
             seed = 10
-            replications = {replications}
-            horizon = {horizon}
+            n_replications = {replications}
+            n_rounds = {horizon}
             checkpoints = 10
 
             [environment]

@@ -126,8 +126,8 @@ def test_refuses_to_resume_a_different_sweep(scenario, tmp_path):
     run_sweep(scenario, GRID[:1], seeds=1, out=out, progress=False, plot=False)
     with pytest.raises(SweepError, match=r"different grid \(first difference: grid\[0\].values\[1\] \(folder has 2, now 3\)\)"):
         run_sweep(scenario, ["policies.ucb.alpha=0.5,3"], seeds=1, out=out, progress=False)
-    with pytest.raises(SweepError, match=r"different scenario \(first difference: scenario.horizon \(folder has 200, now 300\)\)"):
-        run_sweep(scenario, GRID[:1], seeds=1, out=out, overrides=["scenario.horizon=300"], progress=False)
+    with pytest.raises(SweepError, match=r"different scenario \(first difference: scenario.n_rounds \(folder has 200, now 300\)\)"):
+        run_sweep(scenario, GRID[:1], seeds=1, out=out, overrides=["scenario.n_rounds=300"], progress=False)
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
@@ -222,7 +222,7 @@ def test_default_out_and_shipped_scenario(tmp_path, monkeypatch):
         "bandits/default",
         ["policies.ucb1.alpha=0.5,1"],
         seeds=2,
-        overrides=["scenario.horizon=200", "scenario.replications=5"],
+        overrides=["scenario.n_rounds=200", "scenario.n_replications=5"],
         progress=False,
         plot=False,
     )
@@ -240,7 +240,7 @@ def test_default_out_and_shipped_scenario(tmp_path, monkeypatch):
         (["policies.nope.alpha=1,2"], OverrideError, r"key 'policies.nope.alpha'.*no table 'policies.nope'.*Available here: cautious, ucb"),
         (["policies.ucb.alpah=1,2"], OverrideError, r"key 'policies.ucb.alpah'.*unknown key 'alpah'.*alpha"),
         (["policies.ucb.alpha=1,-1"], OverrideError, r"key 'policies.ucb.alpha'.*got -1"),
-        (["scenario.horizon=100,zero"], OverrideError, r"key 'scenario.horizon'.*got 'zero'"),
+        (["scenario.n_rounds=100,zero"], OverrideError, r"key 'scenario.n_rounds'.*got 'zero'"),
         (["policies.ucb.alpha"], OverrideError, r"key 'policies.ucb.alpha'.*must look like"),
         (["policies.ucb.alpha=1;;2"], OverrideError, r"key 'policies.ucb.alpha'.*empty value"),
         (["scenario.seed=1,2"], OverrideError, r"key 'scenario.seed'.*cannot be swept"),

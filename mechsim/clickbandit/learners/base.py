@@ -22,9 +22,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mechsim.core.params import Constraint, validate_params
+from mechsim.core.mechanism import Claims, Mechanism, Outcome
 
-__all__ = ["ClickLearner", "Truth"]
+__all__ = ["ClickLearner", "Truth", "ClickFeedback"]
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,37 @@ class Truth:
     mu: np.ndarray
 
 
-class ClickLearner:
-    """Base class of click-bandit learners."""
+@dataclass(frozen=True)
+class ClickFeedback:
+    """What :meth:`ClickLearner.step` receives: this round's uniforms and last round's feedback.
 
-    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
+    u : (B,) uniforms for randomised choices of round ``t``
+    arms, clicks, rewards : (B,) the previous round's pulls and what they gave (``None`` at ``t = 0``)
+    """
+
+    u: np.ndarray
+    arms: np.ndarray | None = None
+    clicks: np.ndarray | None = None
+    rewards: np.ndarray | None = None
+
+
+class ClickLearner(Mechanism):
+    """Base class of click-bandit learners: the designer's side of the click-bandit game.
+
+    The agents are the arms; their "reports" are the click-rates they play, seen by the
+    learner only through clicks. The hot path (:func:`mechsim.clickbandit.play.play`)
+    calls ``select`` and ``update``; :meth:`step` is the same round on the shared
+    :class:`~mechsim.core.mechanism.Mechanism` contract: it takes the previous round's
+    feedback, picks this round's arm and returns the pulls as the allocation ``(B, K)``.
+    """
+
+    claims: ClassVar[Claims] = Claims()
     #: True for learners that are handed the true ``s`` and ``mu`` (the oracle).
     needs_truth: ClassVar[bool] = False
 
-    def reset(self, *, n_rows: int, n_arms: int, horizon: int, utility: Any, truth: Truth | None = None) -> None:
+    def reset(
+        self, *, n_agents: int, n_rows: int, horizon: int, utility: Any, truth: Truth | None = None, rng: np.random.Generator | None = None
+    ) -> None:
         raise NotImplementedError
 
     def select(self, t: int, u: np.ndarray) -> np.ndarray:
@@ -51,9 +74,15 @@ class ClickLearner:
     def update(self, t: int, arms: np.ndarray, clicks: np.ndarray, rewards: np.ndarray) -> None:
         raise NotImplementedError
 
+    def step(self, t: int, reports: ClickFeedback) -> Outcome:
+        if reports.arms is not None:
+            self.update(t - 1, reports.arms, reports.clicks, reports.rewards)
+        arms = self.select(t, reports.u)
+        alloc = np.zeros((self.n_rows_, self.n_arms_))
+        alloc[np.arange(self.n_rows_), arms] = 1.0
+        return Outcome(allocation=alloc, payments=np.zeros_like(alloc), scores=self.screened().astype(float), info={"arms": arms})
+
     def screened(self) -> np.ndarray:
         """(B, K) bool: arms this learner has eliminated (none, unless it screens)."""
         return np.zeros((self.n_rows_, self.n_arms_), dtype=bool)
 
-    def get_params(self) -> dict[str, Any]:
-        return validate_params(self)

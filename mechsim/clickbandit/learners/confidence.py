@@ -101,9 +101,12 @@ class OptimisticLearner(ClickLearner):
     def index_of(self, b: Bounds) -> np.ndarray:
         raise NotImplementedError
 
-    def reset(self, *, n_rows: int, n_arms: int, horizon: int, utility: Any, truth: Truth | None = None) -> None:
+    def reset(
+        self, *, n_agents: int, n_rows: int, horizon: int, utility: Any, truth: Truth | None = None, rng: np.random.Generator | None = None
+    ) -> None:
         p = self.get_params()
         self.params_ = p
+        n_arms = n_agents  # the arms are the agents
         self.n_rows_, self.n_arms_ = n_rows, n_arms
         self.utility_ = utility
         self.stats_ = ConfidenceStats(n_rows, n_arms, p["conf_scale"] * np.sqrt(2.0 * log_term(horizon, p["delta"])))

@@ -28,10 +28,12 @@ class Oracle(ClickLearner):
     def __init__(self) -> None:
         pass
 
-    def reset(self, *, n_rows: int, n_arms: int, horizon: int, utility: Any, truth: Truth | None = None) -> None:
+    def reset(
+        self, *, n_agents: int, n_rows: int, horizon: int, utility: Any, truth: Truth | None = None, rng: np.random.Generator | None = None
+    ) -> None:
         if truth is None:
             raise ParameterError("Oracle needs the true click-rates and means (truth=Truth(s, mu)); got None.")
-        self.n_rows_, self.n_arms_ = n_rows, n_arms
+        self.n_rows_, self.n_arms_ = n_rows, n_agents
         self.best_ = np.argmax(utility.u(truth.s, truth.mu), axis=1).astype(np.int64)
 
     def select(self, t: int, u: np.ndarray) -> np.ndarray:

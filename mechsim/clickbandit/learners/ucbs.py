@@ -8,6 +8,7 @@ import numpy as np
 
 from mechsim.clickbandit.learners.base import Truth
 from mechsim.clickbandit.learners.confidence import Bounds, OptimisticLearner
+from mechsim.core.mechanism import Claims
 from mechsim.core.params import Constraint, Integer, Nullable, Options, Real
 from mechsim.core.registry import register
 from mechsim.errors import ParameterError
@@ -46,6 +47,11 @@ class UCBS(OptimisticLearner):
         The arm played under ``fallback="default"``.
     """
 
+    #: Truthful arms form an approximate equilibrium: a clickbaiting arm is screened once its
+    #: lower confidence bound passes the largest desired click-rate, so its gain is bounded by
+    #: the confidence radius (an O~(1/sqrt(T)) epsilon per round; each check instance states it).
+    claims: ClassVar[Claims] = Claims(truthful="approximate")
+
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "index": Options(("mu_ucb", "opt_utility")),
         "conf_scale": Real(0.0, None),
@@ -73,12 +79,14 @@ class UCBS(OptimisticLearner):
         self.fallback = fallback
         self.default_arm = default_arm
 
-    def reset(self, *, n_rows: int, n_arms: int, horizon: int, utility: Any, truth: Truth | None = None) -> None:
-        super().reset(n_rows=n_rows, n_arms=n_arms, horizon=horizon, utility=utility, truth=truth)
-        if self.default_arm >= n_arms:
+    def reset(
+        self, *, n_agents: int, n_rows: int, horizon: int, utility: Any, truth: Truth | None = None, rng: np.random.Generator | None = None
+    ) -> None:
+        super().reset(n_agents=n_agents, n_rows=n_rows, horizon=horizon, utility=utility, truth=truth, rng=rng)
+        if self.default_arm >= n_agents:
             raise ParameterError(
-                f"The 'default_arm' parameter of UCBS must be an int in [0, {n_arms - 1}] "
-                f"(there are {n_arms} arms). Got {self.default_arm!r} instead."
+                f"The 'default_arm' parameter of UCBS must be an int in [0, {n_agents - 1}] "
+                f"(there are {n_agents} arms). Got {self.default_arm!r} instead."
             )
 
     def index_of(self, b: Bounds) -> np.ndarray:

@@ -54,7 +54,7 @@ def plot_contribution_vs_reward(
     perf = _matrix(tables["rounds"], "perf", mechanism, replication)
     with np.errstate(all="ignore"):
         reward = np.nanmean(perf, axis=0)
-    nodes = tables["nodes"].where(mechanism=mechanism, replication=replication)
+    nodes = tables["nodes"].where(variant=mechanism, replication=replication)
     order = np.argsort(nodes["node"])
     score, noise = nodes["score"][order], nodes["noise"][order]
     if np.all(np.isfinite(score)):
@@ -76,8 +76,8 @@ def plot_contribution_vs_reward(
 def gap_curves(equality: Table, metric: str = "gap") -> dict[str, dict[str, np.ndarray]]:
     """Per mechanism: ``{"round", "mean", "low", "high"}`` of an equality metric over replications."""
     out = {}
-    for label in equality.unique("mechanism"):
-        sub = equality.where(mechanism=label)
+    for label in equality.unique("variant"):
+        sub = equality.where(variant=label)
         ts = np.unique(sub["round"])
         reps = np.unique(sub["replication"])
         order = np.lexsort((sub["replication"], sub["round"]))
@@ -118,28 +118,3 @@ def _scalar_mappable(cmap, n: int):
     from matplotlib.colors import Normalize
 
     return ScalarMappable(norm=Normalize(0, max(n - 1, 1)), cmap=cmap)
-
-
-def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]:
-    """Cumulative token payout per node over epochs, and payout against contribution (replication 0)."""
-    from mechsim.collab.analysis import node_totals
-    from mechsim.plots.ledger import plot_cumulative_payouts, plot_payout_vs_contribution
-
-    paths = []
-    for label in payouts.unique("mechanism"):
-        rows = payouts.where(mechanism=label, replication=0)
-        per_node = {f"node {i}": rows["amount"][rows["node"] == i] for i in np.unique(rows["node"])}
-        epochs = np.unique(rows["epoch"])
-        paths.append(
-            plot_cumulative_payouts(per_node, figdir / f"payouts_{label}.png", epochs=epochs, title=f"{title}: {label}, cumulative payout")
-        )
-        nodes = np.unique(rows["node"])
-        contribution = node_totals(rows, "contribution")
-        amount = node_totals(rows, "amount")
-        paths.append(
-            plot_payout_vs_contribution(
-                contribution, amount, figdir / f"payout_vs_contribution_{label}.png", labels=[str(i) for i in nodes],
-                title=f"{title}: {label}, payout vs contribution",
-            )
-        )
-    return paths

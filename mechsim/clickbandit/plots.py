@@ -41,10 +41,10 @@ def _largest_horizon(table: Table) -> Table:
 def plot_click_rates(rounds: Table, path: str | Path, *, title: str = "") -> Path:
     """One panel per learner: each arm's click-rate over epochs (mean; band: range over replications), s* dashed."""
     rounds = _largest_horizon(rounds)
-    labels = rounds.unique("learner")
+    labels = rounds.unique("variant")
     fig, axes = figure(ncols=len(labels), figsize=(4.2 * len(labels), 3.8), squeeze=False, sharey=True)
     for ax, label in zip(axes[0], labels):
-        sub = rounds.where(learner=label)
+        sub = rounds.where(variant=label)
         for arm in np.unique(sub["arm"]):
             a = sub.where(arm=int(arm))
             c = epoch_curves(a, "s")
@@ -66,8 +66,8 @@ def plot_epoch_regret(learner: Table, path: str | Path, *, title: str = "") -> P
     """The learner's regret per round in each epoch, one line per learner (largest horizon; band: range over replications)."""
     learner = _largest_horizon(learner)
     fig, ax = figure()
-    for label in learner.unique("learner"):
-        c = epoch_curves(learner.where(learner=label), "regret_per_round")
+    for label in learner.unique("variant"):
+        c = epoch_curves(learner.where(variant=label), "regret_per_round")
         (line,) = ax.plot(c["epoch"], c["mean"], label=label, marker="." if c["epoch"].size < 30 else None)
         ax.fill_between(c["epoch"], c["low"], c["high"], color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("epoch")
@@ -82,9 +82,9 @@ def final_regret(learner: Table, tail: int = 10) -> dict[str, dict[str, np.ndarr
     """Per learner: ``{"horizon", "mean", "low", "high"}`` of the regret averaged over the last
     ``tail`` epochs; low/high are the min and max over replications."""
     out = {}
-    for label in learner.unique("learner"):
-        hs = np.unique(learner.where(learner=label)["horizon"])
-        per_rep = [tail_means(learner, "regret", tail, learner=label, horizon=int(h)) for h in hs]
+    for label in learner.unique("variant"):
+        hs = np.unique(learner.where(variant=label)["horizon"])
+        per_rep = [tail_means(learner, "regret", tail, variant=label, horizon=int(h)) for h in hs]
         out[label] = {
             "horizon": hs,
             "mean": np.array([r.mean() for r in per_rep]),
