@@ -88,6 +88,13 @@ class Policy:
         rng: np.random.Generator,
         dim: int | None = None,
     ) -> None:
+        """Validate the settings (``params_``), keep ``rng_`` and start the state (:meth:`_start`)."""
+        self.params_ = self.get_params()
+        self.rng_ = rng
+        self._start(n_replications=n_replications, n_arms=n_arms, horizon=horizon, dim=dim)
+
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
+        """Allocate the per-replication state; settings are in ``self.params_``."""
         raise NotImplementedError
 
     def select(self, t: int, contexts: np.ndarray | None = None) -> np.ndarray:

@@ -1,29 +1,36 @@
-"""Every family notebook runs end to end in quick mode and prints what it promises."""
+"""Every family notebook runs end to end in quick mode and prints what it promises.
+
+Notebooks are found in ``notebooks/*.ipynb``; each declares in its top-level metadata
+``"mechsim": {"expect": [texts its outputs must contain], "images": n or null,
+"needs": an importable module or null}``, so a new family adds its notebook without
+editing this file. A notebook without that metadata fails.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
-# notebook -> (texts its outputs must contain, number of inline figures or None, extra import)
-NOTEBOOKS = {
-    "bandits": (["final pseudo-regret"], None, None),
-    "clickbandit": (["final regret/T", "log-log slope"], None, None),
-    "collab": (["fairness (Pearson)", "N.A.", "node 0 (clean) was refreshed"], 5, "torch"),
-}
+
+def _meta(name: str) -> dict:
+    meta = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text()).get("metadata", {}).get("mechsim")
+    assert meta and meta.get("expect"), f"notebooks/{name}.ipynb declares no metadata.mechsim.expect"
+    return meta
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_executes(name, tmp_path, monkeypatch):
-    texts, n_images, needs = NOTEBOOKS[name]
+    meta = _meta(name)
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    if needs:
-        pytest.importorskip(needs)
+    if meta.get("needs"):
+        pytest.importorskip(meta["needs"])
     monkeypatch.setenv("MECHSIM_QUICK", "1")
     monkeypatch.setenv("MECHSIM_OUT", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -32,8 +39,8 @@ def test_notebook_executes(name, tmp_path, monkeypatch):
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     text = "".join(o.get("text", "") for o in outputs)
-    for needle in texts:
+    for needle in meta["expect"]:
         assert needle in text
-    if n_images is not None:
-        assert sum("image/png" in o.get("data", {}) for o in outputs) == n_images
+    if meta.get("images") is not None:
+        assert sum("image/png" in o.get("data", {}) for o in outputs) == meta["images"]
     assert list(tmp_path.rglob("summary.json"))

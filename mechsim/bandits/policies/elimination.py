@@ -39,16 +39,8 @@ class SuccessiveElimination(Policy):
     def __init__(self, *, alpha: float = 1.0) -> None:
         self.alpha = alpha
 
-    def reset(
-        self,
-        *,
-        n_replications: int,
-        n_arms: int,
-        horizon: int,
-        rng: np.random.Generator,
-        dim: int | None = None,
-    ) -> None:
-        p = self.get_params()
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
+        p = self.params_
         self.radius2_ = p["alpha"] ** 2 * 2.0 * np.log(horizon)  # r^2 * n
         self.stats_ = MeanTracker(n_replications, n_arms)
         self.active_ = ~arm_major_zeros(n_replications, n_arms, bool)

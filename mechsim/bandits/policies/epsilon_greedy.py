@@ -52,17 +52,7 @@ class EpsilonGreedy(Policy):
         self.schedule = schedule
         self.epsilon = epsilon
 
-    def reset(
-        self,
-        *,
-        n_replications: int,
-        n_arms: int,
-        horizon: int,
-        rng: np.random.Generator,
-        dim: int | None = None,
-    ) -> None:
-        self.params_ = self.get_params()
-        self.rng_ = rng
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
         self.n_arms_ = n_arms
         self.stats_ = MeanTracker(n_replications, n_arms)
         # Empirical means, refreshed at the pulled entries; unpulled arms rank first.

@@ -52,19 +52,10 @@ class EXP3(Policy):
         self.eta = eta
         self.gamma = gamma
 
-    def reset(
-        self,
-        *,
-        n_replications: int,
-        n_arms: int,
-        horizon: int,
-        rng: np.random.Generator,
-        dim: int | None = None,
-    ) -> None:
-        p = self.get_params()
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
+        p = self.params_
         self.eta_ = p["eta"] if p["eta"] is not None else default_eta(horizon, n_arms)
         self.gamma_ = p["gamma"]
-        self.rng_ = rng
         self.rows_ = np.arange(n_replications)
         self.log_weights_ = arm_major_zeros(n_replications, n_arms)  # -eta * Lhat
         self.log_weights_flat_ = flat_view(self.log_weights_)

@@ -42,16 +42,8 @@ class ExploreFirst(Policy):
     def __init__(self, *, n_explore: int | None = None) -> None:
         self.n_explore = n_explore
 
-    def reset(
-        self,
-        *,
-        n_replications: int,
-        n_arms: int,
-        horizon: int,
-        rng: np.random.Generator,
-        dim: int | None = None,
-    ) -> None:
-        p = self.get_params()
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
+        p = self.params_
         n = p["n_explore"] if p["n_explore"] is not None else default_n_explore(horizon, n_arms)
         self.n_explore_ = n
         self.explore_rounds_ = n * n_arms

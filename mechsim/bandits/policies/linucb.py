@@ -74,16 +74,7 @@ class LinUCB(Policy):
         self.theta_bound = theta_bound
         self.context_bound = context_bound
 
-    def reset(
-        self,
-        *,
-        n_replications: int,
-        n_arms: int,
-        horizon: int,
-        rng: np.random.Generator,
-        dim: int | None = None,
-    ) -> None:
-        self.params_ = self.get_params()
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
         if dim is None:
             raise ParameterError(
                 "LinUCB needs the context dimension 'dim' (run it on a linear environment such as 'bandits/linear-v1')."

@@ -22,17 +22,7 @@ __all__ = ["ThompsonBeta", "ThompsonGaussian"]
 class _Thompson(Policy):
     """Shared reset/select; subclasses implement ``_sample`` (R, K) and may override ``update``."""
 
-    def reset(
-        self,
-        *,
-        n_replications: int,
-        n_arms: int,
-        horizon: int,
-        rng: np.random.Generator,
-        dim: int | None = None,
-    ) -> None:
-        self.params_ = self.get_params()
-        self.rng_ = rng
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
         self.stats_ = MeanTracker(n_replications, n_arms)
         self._start_posterior()
 

@@ -38,16 +38,7 @@ class UCB1(Policy):
         self.alpha = alpha
         self.log_of = log_of
 
-    def reset(
-        self,
-        *,
-        n_replications: int,
-        n_arms: int,
-        horizon: int,
-        rng: np.random.Generator,
-        dim: int | None = None,
-    ) -> None:
-        self.params_ = self.get_params()
+    def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
         self.stats_ = MeanTracker(n_replications, n_arms)
         self.n_arms_ = n_arms
         self.log_horizon_ = np.log(horizon)
