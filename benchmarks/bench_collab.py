@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mechsim.core.family import get_family
 from mechsim.core.runner import RunContext
 from mechsim.core.scenario import parse_scenario
 from mechsim.core.seeding import SeedTree
@@ -97,7 +98,7 @@ def rounds_per_second(base: dict[str, Any], n_rounds: int, **settings: Any) -> d
     sc = _scenario(base, n_rounds=n_rounds, **settings)
     clock = _Clock()
     t0 = time.perf_counter()
-    sc.spec.run(sc, RunContext(seeds=SeedTree(sc.seed), progress=clock))  # type: ignore[arg-type]
+    get_family(sc.family).run(sc, RunContext(seeds=SeedTree(sc.seed), progress=clock))  # type: ignore[arg-type]
     total = time.perf_counter() - t0
     stamps = clock.stamps
     assert len(stamps) == n_rounds, "one mechanism: one progress tick per round"
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"workload": f"{n} clients, logistic regression, 1 local step, FedAvg", "versions": _versions()}
 
     r_in = 5 if args.quick else 15
-    inproc = rounds_per_second(LOGREG, r_in, n_nodes=n, device="cpu")
+    inproc = rounds_per_second(LOGREG, r_in, n_agents=n, device="cpu")
     rows.append({"backend": "inprocess", "device": "cpu", "workload": "logreg", "clients": n, **inproc})
     print(f"in-process driver, CPU : {inproc['rounds_per_s']:8.2f} rounds/s  ({n} clients)", flush=True)
 
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         configs = [None] + ([args.pull_interval] if args.pull_interval is not None else [])
         for pull in configs:
             fl = rounds_per_second(
-                LOGREG, r_fl, n_nodes=n, device="cpu", backend="flower", flower_client_cpus=1.0, flower_pull_interval=pull
+                LOGREG, r_fl, n_agents=n, device="cpu", backend="flower", flower_client_cpus=1.0, flower_pull_interval=pull
             )
             name = "flower" if pull is None else f"flower(pull={pull})"
             rows.append({"backend": name, "device": "cpu", "workload": "logreg", "clients": n, **fl})
@@ -155,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         if torch.cuda.is_available():
             card = torch.cuda.get_device_name(0)
             report["cuda_device"] = card
-            gpu = rounds_per_second(LOGREG, r_in, n_nodes=n, device="cuda")
+            gpu = rounds_per_second(LOGREG, r_in, n_agents=n, device="cuda")
             rows.append({"backend": "inprocess", "device": f"cuda ({card})", "workload": "logreg", "clients": n, **gpu})
             print(f"in-process driver, CUDA: {gpu['rounds_per_s']:8.2f} rounds/s  on {card} (CPU/CUDA = {inproc['rounds_per_s'] / gpu['rounds_per_s']:.2f})", flush=True)
             r_cnn = 4 if args.quick else 10
             for device in ("cpu", "cuda"):
-                cnn = rounds_per_second(CNN, r_cnn, n_nodes=50, device=device, torch_threads=None if device == "cpu" else 1)
+                cnn = rounds_per_second(CNN, r_cnn, n_agents=50, device=device, torch_threads=None if device == "cpu" else 1)
                 label = device if device == "cpu" else f"cuda ({card})"
                 rows.append({"backend": "inprocess", "device": label, "workload": "cnn-digits", "clients": 50, **cnn})
                 print(f"CNN on digits, {label:>10}: {cnn['rounds_per_s']:8.2f} rounds/s  (50 clients, 5 local steps)", flush=True)

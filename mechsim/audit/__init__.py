@@ -17,6 +17,7 @@ from typing import Any
 
 from mechsim.audit.base import AuditGame, Deviation, audit_families, get_audit_builder, register_audit_builder
 from mechsim.audit.estimate import DeviationGain, GameAudit, audit_game, estimate_gains
+from mechsim.audit.game import MechanismGame, PlayedRound, behaviour_deviations
 from mechsim.audit.report import AUDIT_SCHEMA, AuditReport, game_summary, gains_table
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "DeviationGain",
     "GameAudit",
     "AuditReport",
+    "MechanismGame",
+    "PlayedRound",
+    "behaviour_deviations",
     "AUDIT_SCHEMA",
     "audit_scenario",
     "audit_game",

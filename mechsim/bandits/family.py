@@ -14,6 +14,7 @@ from mechsim.core.params import Integer, Options
 from mechsim.core.results import Results
 from mechsim.core.runner import RunContext
 from mechsim.core.scenario import Scenario
+from mechsim.core.skeleton import Job, finish, run_jobs, variant_jobs
 from mechsim.errors import ScenarioError
 from mechsim.metrics.summary import ci_dict
 
@@ -26,39 +27,34 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
     checkpoints = checkpoint_rounds(horizon, s["checkpoints"], s["checkpoint_spacing"])
     ctx.recorder.declare("rounds", **ROUNDS_SCHEMA)
     env_cfg = scenario["environment"]
-    policies = scenario["policies"]
-    bar = ctx.progress.bar(total=horizon * len(policies), desc=f"{scenario.name}")
-    for label, cfg in policies.items():
-        policy = cfg.build()
-        env = env_cfg.build()
+
+    def process(job: Job) -> Any:
+        policy, env = job.build(), env_cfg.build()
         if policy.needs_contexts and not env.has_contexts:
             raise ScenarioError(
-                f"policy {cfg.id!r} needs contexts, but environment {env_cfg.id!r} gives none "
+                f"policy {job.config.id!r} needs contexts, but environment {env_cfg.id!r} gives none "
                 "(use a linear environment such as 'bandits/linear-v1')",
                 file=scenario.source,
-                key=f"policies.{label}.id",
+                key=f"policies.{job.variant}.id",
             )
-        ctx.engine.process(
-            bandit_process(
-                ctx.engine,
-                label=label,
-                env=env,
-                policy=policy,
-                n_replications=reps,
-                horizon=horizon,
-                checkpoints=checkpoints,
-                recorder=ctx.recorder,
-                env_rng=ctx.seeds.generator("environment"),
-                policy_rng=ctx.seeds.generator("policy", label),
-                bar=bar,
-            )
+        # every policy meets its own copy of the environment on the same stream: common random numbers
+        return bandit_process(
+            ctx.engine,
+            label=job.variant,
+            env=env,
+            policy=policy,
+            n_replications=reps,
+            horizon=horizon,
+            checkpoints=checkpoints,
+            recorder=ctx.recorder,
+            env_rng=ctx.seeds.generator("environment"),
+            policy_rng=ctx.seeds.generator("policy", job.variant),
+            bar=job.bar,
         )
-    try:
-        ctx.engine.run()
-    finally:
-        bar.close()
-    tables = ctx.recorder.tables()
-    return Results(scenario=scenario, tables=tables, summary=summarize(scenario, tables))
+
+    # replications are vectorised inside each policy's process: one job per policy
+    run_jobs(ctx, variant_jobs(scenario, ctx, section="policies", n_replications=1), process, units=horizon, desc=scenario.name)
+    return finish(scenario, ctx, summarize)
 
 
 def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:

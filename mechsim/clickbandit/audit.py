@@ -18,6 +18,7 @@ import numpy as np
 
 from mechsim.audit.base import Deviation, register_audit_builder
 from mechsim.clickbandit.game import ClickGame
+from mechsim.clickbandit.strategies import ArmTypes
 from mechsim.clickbandit.world import World, game_name, horizons, simulate
 from mechsim.core.progress import Progress
 from mechsim.core.scenario import Scenario
@@ -84,7 +85,8 @@ def settled_profile(scenario: Scenario, game: ClickGame, label: str, seeds: Seed
     """The profile the scenario's arms play against ``game`` (running the dynamics if they learn)."""
     strategy = scenario["strategy"].build()
     if not strategy.dynamic:
-        return strategy.reset(mu=game.mu, s_star=game.s_star, n_replications=1, rng=seeds.generator("dynamics", "init"))[0]
+        strategy.reset(n_agents=game.n_arms, n_replications=1, types=ArmTypes(game.mu, game.s_star), rng=seeds.generator("dynamics", "init"))
+        return strategy.profiles_[0]
     traj, epochs = simulate(scenario, game, label, seeds)
     for _ in epochs:
         pass

@@ -18,7 +18,8 @@ from mechsim.clickbandit.environment import ClickEnvironment
 from mechsim.clickbandit.game import Evaluation
 from mechsim.clickbandit.learners.base import ClickLearner
 from mechsim.clickbandit.play import play
-from mechsim.clickbandit.strategies import ArmStrategy
+from mechsim.clickbandit.strategies import ArmStrategy, ArmTypes
+from mechsim.core.strategy import Observation
 from mechsim.clickbandit.utility import QuadraticUtility, optimistic_utility, s_star_upper
 from mechsim.core.registry import ComponentSpec
 from mechsim.testing import CheckInstance, GlobalRandomGuard, build_component, conformance_error, register_check, register_instances
@@ -143,19 +144,22 @@ def check_click_strategy(spec: ComponentSpec, params: Mapping[str, Any]) -> None
     star = QuadraticUtility(lam=2.0).s_star(mu)
     with GlobalRandomGuard(spec):
         strat.get_params()
-        prof = strat.reset(mu=mu, s_star=star, n_replications=3, rng=np.random.default_rng(1))
+        strat.reset(n_agents=k, n_replications=3, types=ArmTypes(mu, star), rng=np.random.default_rng(1))
+        prof = strat.profiles_
         _float_array(spec, "reset(...)", prof, (3, k), 0.0, 1.0)
-        again = build_component(spec, params).reset(mu=mu, s_star=star, n_replications=3, rng=np.random.default_rng(1))
-        if not np.array_equal(prof, again):
+        other = build_component(spec, params)
+        other.reset(n_agents=k, n_replications=3, types=ArmTypes(mu, star), rng=np.random.default_rng(1))
+        if not np.array_equal(prof, other.profiles_):
             raise conformance_error(spec, "not deterministic under a seed: reset gave different profiles")
         for epoch in range(2 * k):
-            cand = strat.propose(epoch, prof)
+            cand = strat.act(Observation(t=epoch, truthful=np.broadcast_to(star, prof.shape)))
             if cand.ndim != 3 or cand.shape[0] != 3 or cand.shape[2] != k:
                 raise conformance_error(spec, f"propose must return (R, P, K) = (3, P, {k}); got {cand.shape}")
             _float_array(spec, "propose(...)", cand, cand.shape, 0.0, 1.0)
             if not np.array_equal(cand[:, 0], prof):
                 raise conformance_error(spec, "propose(...)[:, 0] must be the current profile")
-            prof = strat.update(epoch, prof, cand, _fake_evaluation(cand, strat.n_seeds))
+            strat.update(_fake_evaluation(cand, strat.n_seeds))
+            prof = strat.profiles_
             _float_array(spec, "update(...)", prof, (3, k), 0.0, 1.0)
 
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mechsim.clickbandit.game import ClickGame, Evaluation
-from mechsim.clickbandit.strategies import ArmStrategy
+from mechsim.clickbandit.strategies import ArmStrategy, ArmTypes
 from mechsim.core.recorder import Recorder
 from mechsim.core.seeding import SeedTree
+from mechsim.core.strategy import Observation
 
 __all__ = ["ROUNDS_SCHEMA", "LEARNER_SCHEMA", "Trajectory", "dynamics"]
 
@@ -114,14 +115,15 @@ def dynamics(
     recorder: Recorder | None = None,
 ) -> Iterator[int]:
     """Run ``epochs`` epochs of ``strategy`` against ``game``; yields each finished epoch."""
-    profiles = strategy.reset(mu=game.mu, s_star=game.s_star, n_replications=n_replications, rng=seeds.generator("init"))
+    strategy.reset(n_agents=game.n_arms, n_replications=n_replications, types=ArmTypes(game.mu, game.s_star), rng=seeds.generator("init"))
     n_seeds = strategy.n_seeds
     for epoch in range(epochs):
-        candidates = strategy.propose(epoch, profiles)
+        profiles = strategy.profiles_
+        candidates = strategy.act(Observation(t=epoch, truthful=np.broadcast_to(game.s_star, profiles.shape)))
         nodes = [[seeds.child("epoch", epoch, "replication", r, "seed", j) for j in range(n_seeds)] for r in range(n_replications)]
         ev = game.evaluate(candidates, nodes)
         trajectory.profiles.append(profiles)
         if recorder is not None:
             _record(recorder, trajectory.label, game, epoch, profiles, ev)
-        profiles = strategy.update(epoch, profiles, candidates, ev)
+        strategy.update(ev)
         yield epoch

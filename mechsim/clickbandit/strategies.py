@@ -1,13 +1,14 @@
 """How the arms choose their click-rates across epochs (kind ``clickbandit.strategy``).
 
 Every arm wants as many clicks as possible against the committed learner:
-``v_i(s) = E[sum_t 1{i_t = i} c_t] = s_i E[n_i(T)]``. A strategy holds ``R``
-independent profiles ``(R, K)`` (replications of the dynamics) and, each epoch,
+``v_i(s) = E[sum_t 1{i_t = i} c_t] = s_i E[n_i(T)]``. A strategy (the shared
+:class:`~mechsim.core.strategy.Strategy` contract: a population of K arms) holds ``R``
+independent profiles ``profiles_`` (R, K) (replications of the dynamics) and, each epoch,
 
-1. ``propose(epoch, profiles) -> candidates (R, P, K)``: the profiles it wants
-   played, ``candidates[:, 0]`` being the current profile itself;
+1. ``act(Observation(t=epoch, ...)) -> candidates (R, P, K)``: the profiles it wants
+   played (:meth:`ArmStrategy.propose`), ``candidates[:, 0]`` being the current profile;
 2. the protocol plays every candidate on the same ``seeds`` CRN seeds;
-3. ``update(epoch, profiles, candidates, evaluation) -> profiles``.
+3. ``update(evaluation)``: the next profiles (:meth:`ArmStrategy.learn`).
 
 Strategies never run the game themselves, so every click they learn from is a
 click the protocol recorded.
@@ -15,26 +16,58 @@ click the protocol recorded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from mechsim.clickbandit.game import Evaluation
-from mechsim.core.params import Constraint, Integer, Nullable, Options, Real, RealArray, validate_params
+from mechsim.core.params import Constraint, Integer, Nullable, Options, Real, RealArray
 from mechsim.core.registry import register
+from mechsim.core.strategy import Observation, Strategy
 from mechsim.errors import ParameterError
 
-__all__ = ["ArmStrategy", "Truthful", "FixedProfile", "GradientAscent", "BestResponse"]
+__all__ = ["ArmTypes", "ArmStrategy", "Truthful", "FixedProfile", "GradientAscent", "BestResponse"]
 
 
-class ArmStrategy:
-    """Base class of arm strategies (see the module docstring)."""
+@dataclass(frozen=True)
+class ArmTypes:
+    """The arms' private types: post-click means ``mu`` (K,) and desired click-rates ``s_star`` (K,)."""
 
-    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
+    mu: np.ndarray
+    s_star: np.ndarray
+
+
+class ArmStrategy(Strategy):
+    """Base class of arm strategies: a population of K arms on the shared strategy contract.
+
+    ``reset(n_agents=K, n_replications=R, types=ArmTypes(mu, s_star), rng)`` starts the
+    profiles ``profiles_`` (R, K); each epoch ``act(Observation(t=epoch, ...))`` returns
+    the candidates to play (R, P, K) and ``update(evaluation)`` learns from how they did.
+    Subclasses implement :meth:`initial` (the first profiles) and may override
+    :meth:`propose` and :meth:`learn`.
+    """
+
     #: False for strategies whose profile never changes (one epoch tells all).
     dynamic: ClassVar[bool] = True
 
-    def reset(self, *, mu: np.ndarray, s_star: np.ndarray, n_replications: int, rng: np.random.Generator) -> np.ndarray:
+    def reset(self, *, n_agents: int, n_replications: int, types: ArmTypes, rng: np.random.Generator) -> None:
+        mu, s_star = np.asarray(types.mu, dtype=float), np.asarray(types.s_star, dtype=float)
+        if mu.shape != (n_agents,) or s_star.shape != (n_agents,):
+            raise ParameterError(f"{type(self).__name__}.reset: types must hold one mu and s* per arm ({n_agents}).")
+        self.profiles_ = np.asarray(self.initial(mu=mu, s_star=s_star, n_replications=n_replications, rng=rng), dtype=float)
+        self.epoch_ = 0
+
+    def act(self, observation: Observation) -> np.ndarray:
+        self.epoch_ = observation.t
+        self.candidates_ = self.propose(observation.t, self.profiles_)
+        return self.candidates_
+
+    def update(self, outcome: Evaluation) -> None:
+        self.profiles_ = self.learn(self.epoch_, self.profiles_, self.candidates_, outcome)
+
+    def initial(self, *, mu: np.ndarray, s_star: np.ndarray, n_replications: int, rng: np.random.Generator) -> np.ndarray:
+        """The first profiles (R, K)."""
         raise NotImplementedError
 
     @property
@@ -44,11 +77,9 @@ class ArmStrategy:
     def propose(self, epoch: int, profiles: np.ndarray) -> np.ndarray:
         return profiles[:, None, :]
 
-    def update(self, epoch: int, profiles: np.ndarray, candidates: np.ndarray, ev: Evaluation) -> np.ndarray:
+    def learn(self, epoch: int, profiles: np.ndarray, candidates: np.ndarray, ev: Evaluation) -> np.ndarray:
+        """The next profiles (R, K) from this epoch's candidates and their evaluation."""
         return profiles
-
-    def get_params(self) -> dict[str, Any]:
-        return validate_params(self)
 
 
 def _profile(values: Any, n_arms: int, *, name: str, owner: str) -> np.ndarray:
@@ -76,7 +107,7 @@ class Truthful(ArmStrategy):
     def __init__(self, *, seeds: int = 16) -> None:
         self.seeds = seeds
 
-    def reset(self, *, mu, s_star, n_replications, rng):
+    def initial(self, *, mu, s_star, n_replications, rng):
         self.get_params()
         return np.tile(np.asarray(s_star, dtype=float), (n_replications, 1))
 
@@ -101,7 +132,7 @@ class FixedProfile(ArmStrategy):
         self.s = s
         self.seeds = seeds
 
-    def reset(self, *, mu, s_star, n_replications, rng):
+    def initial(self, *, mu, s_star, n_replications, rng):
         p = self.get_params()
         return np.tile(_profile(p["s"], len(mu), name="s", owner=type(self).__name__), (n_replications, 1))
 
@@ -117,7 +148,7 @@ _INIT_CONSTRAINTS: dict[str, Constraint] = {
 class _Learning(ArmStrategy):
     """Shared start of the learning dynamics: uniform, truthful or fixed initial profiles."""
 
-    def reset(self, *, mu, s_star, n_replications, rng):
+    def initial(self, *, mu, s_star, n_replications, rng):
         p = self.get_params()
         owner = type(self).__name__
         k = len(mu)
@@ -219,7 +250,7 @@ class GradientAscent(_Learning):
         down = np.clip(profiles[:, None, :] - self.fd_step * eye, 0.0, 1.0)
         return np.concatenate([profiles[:, None, :], np.clip(up, 0.0, 1.0), down], axis=1)
 
-    def update(self, epoch, profiles, candidates, ev):
+    def learn(self, epoch, profiles, candidates, ev):
         r, k = profiles.shape
         arms = np.arange(k)
         clicks = ev.expected_clicks.mean(axis=2)  # (R, P, K)
@@ -296,7 +327,7 @@ class BestResponse(_Learning):
             blocks.append(c)
         return np.concatenate(blocks, axis=1)
 
-    def update(self, epoch, profiles, candidates, ev):
+    def learn(self, epoch, profiles, candidates, ev):
         k = profiles.shape[1]
         clicks = ev.expected_clicks.mean(axis=2)  # (R, P, K)
         new = profiles.copy()

@@ -22,6 +22,7 @@ from mechsim.core.params import Integer, Nullable, Options, Real
 from mechsim.core.results import Results
 from mechsim.core.runner import RunContext
 from mechsim.core.scenario import ComponentConfig, Scenario
+from mechsim.core.skeleton import Job, finish, run_jobs, variant_jobs
 from mechsim.errors import BackendUnavailableError, ParameterError, ScenarioError
 
 __all__ = ["run", "summarize", "plot", "sweep_metrics", "SPEC", "tasks_of"]
@@ -91,63 +92,56 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
     worlds = {k: _build_world(scenario, t) for k, t in tasks.items()}
     payout_cfg = scenario.sections.get("payout")
     declare_tables(ctx.recorder, payouts=payout_cfg is not None)
-    mechanisms = scenario["mechanisms"]
     resources_ref = _ref(scenario, "resources", _DEFAULT_RESOURCES)
-    bar = ctx.progress.bar(total=s["n_rounds"] * len(mechanisms) * len(tasks), desc=scenario.name)
+    jobs = variant_jobs(scenario, ctx, section="mechanisms")
 
     from mechsim.collab.client import make_client_app
 
     client_app = make_client_app(tasks)
 
     def drive(make_transport: Any) -> None:
-        for key, w in worlds.items():
-            for label, cfg in mechanisms.items():
-                ctx.engine.process(
-                    collab_process(
-                        ctx.engine,
-                        label=label,
-                        replication=int(key),
-                        task_key=key,
-                        world=w,
-                        mechanism=cfg.build(),
-                        resources=resources_ref.build(),
-                        transport=make_transport(),
-                        recorder=ctx.recorder,
-                        seeds=ctx.seeds.child("replication", int(key)),
-                        payout=None if payout_cfg is None else payout_cfg.build(),
-                        bar=bar,
-                    )
-                )
-        ctx.engine.run()
-
-    try:
-        if s["backend"] == "inprocess":
-            from mechsim.collab._flower_compat import task_identity
-            from mechsim.collab.transport import InProcessTransport
-
-            with task_identity():
-                drive(lambda: InProcessTransport(client_app, s["n_agents"]))
-        else:
-            from mechsim.collab.flower_runtime import FlowerSettings, run_on_flower
-
-            settings = FlowerSettings(
-                client_cpus=s["flower_client_cpus"],
-                client_gpus=s["flower_client_gpus"],
-                total_cpus=s["flower_total_cpus"],
-                pull_interval=s["flower_pull_interval"],
-                timeout=s["flower_timeout"],
+        def process(job: Job) -> Any:
+            key = str(job.replication)
+            return collab_process(
+                ctx.engine,
+                label=job.variant,
+                replication=job.replication,
+                task_key=key,
+                world=worlds[key],
+                mechanism=job.build(),
+                resources=resources_ref.build(),
+                transport=make_transport(),
+                recorder=ctx.recorder,
+                seeds=job.seeds,
+                payout=None if payout_cfg is None else payout_cfg.build(),
+                bar=job.bar,
             )
-            run_on_flower(
-                client_app=client_app,
-                n_nodes=s["n_agents"],
-                settings=settings,
-                drive=lambda transport: drive(lambda: transport),
-            )
-    finally:
-        bar.close()
-    tables = ctx.recorder.tables()
-    tables["equality"] = equality_table(tables["rounds"])
-    return Results(scenario=scenario, tables=tables, summary=summarize(scenario, tables))
+
+        run_jobs(ctx, jobs, process, units=s["n_rounds"], desc=scenario.name)
+
+    if s["backend"] == "inprocess":
+        from mechsim.collab._flower_compat import task_identity
+        from mechsim.collab.transport import InProcessTransport
+
+        with task_identity():
+            drive(lambda: InProcessTransport(client_app, s["n_agents"]))
+    else:
+        from mechsim.collab.flower_runtime import FlowerSettings, run_on_flower
+
+        settings = FlowerSettings(
+            client_cpus=s["flower_client_cpus"],
+            client_gpus=s["flower_client_gpus"],
+            total_cpus=s["flower_total_cpus"],
+            pull_interval=s["flower_pull_interval"],
+            timeout=s["flower_timeout"],
+        )
+        run_on_flower(
+            client_app=client_app,
+            n_nodes=s["n_agents"],
+            settings=settings,
+            drive=lambda transport: drive(lambda: transport),
+        )
+    return finish(scenario, ctx, summarize, extra_tables=lambda tables: {"equality": equality_table(tables["rounds"])})
 
 
 def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:

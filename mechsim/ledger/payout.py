@@ -117,12 +117,12 @@ class TokenPayout:
     def reset(self, *, n_agents: int, n_rounds: int) -> None:
         p = validate_params(self)
         self.params_ = p
-        self.n_nodes_ = n_agents
+        self.n_agents_ = n_agents
         self.n_rounds_ = n_rounds
         self.ledger_: Ledger = make_ledger(p["backend"], p["pattern"]).reset()
         self.budget_units_ = to_units([p["budget_per_epoch"]])[0]
         self.epoch_ = 0
-        self.weights_ = np.zeros(n_nodes)
+        self.weights_ = np.zeros(n_agents)
 
     def _clean(self, values: np.ndarray) -> np.ndarray:
         v = np.asarray(values, dtype=float)
@@ -132,7 +132,7 @@ class TokenPayout:
         """Take round ``t``'s :class:`~mechsim.core.mechanism.Outcome`; settle at the epoch's end."""
         basis = self.params_["basis"]
         if basis == "contribution":
-            values = outcome.info.get("contributions", np.full(self.n_nodes_, np.nan))
+            values = outcome.info.get("contributions", np.full(self.n_agents_, np.nan))
         else:
             values = outcome.scores if basis == "score" else outcome.payments
         return self.observe(t, np.asarray(values, dtype=float).reshape(-1))
@@ -162,20 +162,20 @@ class TokenPayout:
             settlement = ledger.settle(epoch, {})
         self.epoch_ += 1
         self.last_weights_ = self.weights_.copy()
-        self.weights_ = np.zeros(self.n_nodes_)
+        self.weights_ = np.zeros(self.n_agents_)
         return settlement
 
     def node_rows(self, settlement: Settlement) -> dict[str, Any]:
         """Columns of the epoch's ``payouts`` rows (one per agent)."""
-        units = [int(settlement.allocation.get(i, 0)) for i in range(self.n_nodes_)]
+        units = [int(settlement.allocation.get(i, 0)) for i in range(self.n_agents_)]
         balances = self.ledger_.balances()
         return {
             "epoch": settlement.epoch,
-            "agent": np.arange(self.n_nodes_),
+            "agent": np.arange(self.n_agents_),
             "contribution": self.last_weights_,
             "amount": np.array([from_units(u) for u in units]),
             "amount_units": np.array([str(u) for u in units], dtype=object),
-            "balance": np.array([from_units(int(balances.get(i, 0))) for i in range(self.n_nodes_)]),
+            "balance": np.array([from_units(int(balances.get(i, 0))) for i in range(self.n_agents_)]),
         }
 
     def gas_row(self, settlement: Settlement) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 
 from mechsim.clickbandit import ClickGame, Oracle, QuadraticUtility
 from mechsim.clickbandit.protocol import Trajectory, dynamics
-from mechsim.clickbandit.strategies import BestResponse, FixedProfile, GradientAscent, Truthful
+from mechsim.clickbandit.strategies import ArmTypes, BestResponse, FixedProfile, GradientAscent, Truthful
 from mechsim.core.seeding import SeedTree
 from mechsim.errors import ParameterError
 
@@ -62,7 +62,8 @@ def test_forward_differences_stay_inside_the_unit_interval():
 
 
 def _reset(strategy, k=2):
-    return strategy.reset(mu=MU[:k], s_star=UTIL.s_star(MU[:k]), n_replications=2, rng=np.random.default_rng(0))
+    strategy.reset(n_agents=k, n_replications=2, types=ArmTypes(MU[:k], UTIL.s_star(MU[:k])), rng=np.random.default_rng(0))
+    return strategy.profiles_
 
 
 def test_static_strategies():

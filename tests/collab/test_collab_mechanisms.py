@@ -224,8 +224,8 @@ def test_fair_equal_explores_then_exploits_with_stale_models():
 
 def test_mechanism_parameters_are_checked_at_reset():
     with pytest.raises(ParameterError, match=r"The 'beta' parameter of FairEqual must be a float in \[0.0, inf\). Got -1.0 instead."):
-        FairEqual(beta=-1.0).reset(n_nodes=3, n_params=2, weights=np.full(3, 1 / 3), rng=np.random.default_rng(0))
+        FairEqual(beta=-1.0).reset(n_agents=3, n_params=2, weights=np.full(3, 1 / 3), rng=np.random.default_rng(0))
     with pytest.raises(ParameterError, match="'utility' parameter of FairEqual"):
-        FairEqual(utility="accuracy").reset(n_nodes=3, n_params=2, weights=np.full(3, 1 / 3), rng=np.random.default_rng(0))
+        FairEqual(utility="accuracy").reset(n_agents=3, n_params=2, weights=np.full(3, 1 / 3), rng=np.random.default_rng(0))
     with pytest.raises(ParameterError, match="'gamma' parameter of CGSV"):
-        CGSV(gamma=0.0).reset(n_nodes=3, n_params=2, weights=np.full(3, 1 / 3), rng=np.random.default_rng(0))
+        CGSV(gamma=0.0).reset(n_agents=3, n_params=2, weights=np.full(3, 1 / 3), rng=np.random.default_rng(0))

@@ -156,3 +156,27 @@ def test_malformed_override(text):
 def test_override_into_a_value(tmp_path):
     with pytest.raises(OverrideError, match=r"'scenario\.n_rounds' is a value, not a table"):
         load_scenario(write(tmp_path, GOOD), ["scenario.n_rounds.x=1"])
+
+
+@pytest.mark.parametrize(("old", "new"), [("replications", "n_replications"), ("horizon", "n_rounds")])
+def test_old_scenario_keys_are_refused_with_their_new_name(tmp_path, old, new):
+    p = write(tmp_path, GOOD.replace(f"{new} =", f"{old} ="))
+    with pytest.raises(ScenarioError, match=rf"key 'scenario\.{old}': '{old}' was renamed to '{new}'"):
+        load_scenario(p)
+
+
+def test_old_override_key_is_refused_with_its_new_name(tmp_path):
+    with pytest.raises(ScenarioError, match="'horizon' was renamed to 'n_rounds'"):
+        load_scenario(write(tmp_path, GOOD), ["scenario.horizon=10"])
+
+
+def test_parameter_errors_carry_their_parameter_owner_and_section():
+    from mechsim.core.params import Real, check_value
+    from mechsim.errors import ParameterError
+
+    with pytest.raises(ParameterError) as info:
+        check_value(Real(0.0, None), -1.0, name="beta", owner="FairEqual")
+    err = info.value
+    assert (err.parameter, err.owner, err.section, err.key) == ("beta", "FairEqual", None, "beta")
+    moved = err.in_section("mechanisms.fe")
+    assert moved.key == "mechanisms.fe.beta" and str(moved) == str(err) and err.section is None

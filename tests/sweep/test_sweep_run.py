@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from mechsim.core.family import get_family
 from mechsim.core.runner import run_scenario
 from mechsim.core.scenario import load_scenario
 from mechsim.core.table import Table
@@ -67,7 +68,7 @@ def test_outputs_on_disk(reference):
 def test_rows_match_a_direct_run(reference, scenario):
     """A row's metrics are exactly the family's sweep metrics of that cell's own run."""
     scn = load_scenario(scenario, ["policies.ucb.alpha=2", "environment.means=[0.6,0.5,0.4]"], seed=11)
-    expected = scn.spec.sweep_metrics(run_scenario(scn).summary)
+    expected = get_family(scn.family).sweep_metrics(run_scenario(scn).summary)
     row = [r for r in reference.table.rows() if r["policies.ucb.alpha"] == 2.0 and r["seed"] == 11
            and r["environment.means"] == "[0.6, 0.5, 0.4]"]
     assert len(row) == 1
