@@ -153,7 +153,7 @@ SPEC = register_family(
             "join_time_max": Setting(Integer(0, None), 3, "largest drawn join time"),
             "sweep_agent": Setting(Nullable(Integer(0, None)), None, "party whose join time is swept (one episode per value)"),
             "sweep_join_times": Setting(Nullable(IntArray(0, None)), None, "the swept party's join times"),
-            "behaviours": Setting(BehaviourTable(), (), "zoo behaviours per party; 'late:d' joins d intervals later"),
+            "behaviours": Setting(Nullable(BehaviourTable()), None, "zoo behaviours per party; 'late:d' joins d intervals later"),
             "model_rewards": Setting(Options(REALISATIONS), "auto", "auto: tempering for BLR valuations, subset selection for learners"),
             "train_intervals": Setting(Nullable(Boolean()), None, "train the shared SGD model per interval (default: learner valuations)"),
             "f8_premise": Setting(Options(("synergy", "value")), "synergy", "F8's premise (see mechsim.timeaware.conditions)"),
