@@ -12,7 +12,7 @@ time (:mod:`mechsim.timeaware.protocol`). Valuations live in :mod:`mechsim.valua
 
 from __future__ import annotations
 
-from mechsim.timeaware import family, mechanisms  # noqa: F401  (registers the family and components)
+from mechsim.timeaware import audit, family, mechanisms  # noqa: F401  (registers the family, components and audit builder)
 from mechsim.timeaware.conditions import ConditionReport, check_conditions
 from mechsim.timeaware.mechanisms import (
     LiteralRewardCumulation,

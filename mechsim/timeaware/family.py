@@ -23,14 +23,16 @@ from mechsim.core.skeleton import finish, run_jobs, variant_jobs, variant_sweep_
 from mechsim.core.strategy import BehaviourTable, assign_behaviours
 from mechsim.errors import ScenarioError
 from mechsim.ledger.payout import LEDGER_GAS_SCHEMA, PAYOUTS_SCHEMA
+from mechsim.metrics.fairness import pearson, spearman
 from mechsim.metrics.summary import ci_dict
 from mechsim.timeaware.protocol import FCHECKS_SCHEMA, INTERVALS_SCHEMA, REWARDS_SCHEMA, job_process
 from mechsim.timeaware.world import REALISATIONS, VALUATIONS, World, build_world
 
-__all__ = ["run", "summarize", "plot", "SPEC"]
+__all__ = ["run", "summarize", "plot", "check_scenario", "base_join_times", "SPEC"]
 
 
-def _check(scenario: Scenario) -> None:
+def check_scenario(scenario: Scenario) -> None:
+    """Cross-key rules of a timeaware scenario (lengths per party, sweep, learner size)."""
     s = scenario.settings
     n = s["n_agents"]
     for key in ("party_sizes", "party_noise", "join_times"):
@@ -42,10 +44,20 @@ def _check(scenario: Scenario) -> None:
         raise ScenarioError("learner valuations train 2**n models; use n_agents <= 12", file=scenario.source, key="scenario.valuation")
 
 
-def run(scenario: Scenario, ctx: Any) -> Results:
-    _check(scenario)
+def base_join_times(scenario: Scenario, seeds: Any) -> np.ndarray:
+    """The replication's join times (set, or drawn uniformly in [0, join_time_max]), capped at H - 1."""
     s = scenario.settings
-    n, h = s["n_agents"], s["n_rounds"]
+    if s["join_times"] is not None:
+        join = np.array(s["join_times"], dtype=float)
+    else:
+        join = seeds.generator("join").integers(0, s["join_time_max"] + 1, s["n_agents"]).astype(float)
+    return np.minimum(join, s["n_rounds"] - 1)
+
+
+def run(scenario: Scenario, ctx: Any) -> Results:
+    check_scenario(scenario)
+    s = scenario.settings
+    n = s["n_agents"]
     for name, schema in (("rewards", REWARDS_SCHEMA), ("fchecks", FCHECKS_SCHEMA), ("intervals", INTERVALS_SCHEMA)):
         ctx.recorder.declare(name, **schema)
     payout_cfg = scenario.sections.get("payout")
@@ -59,12 +71,7 @@ def run(scenario: Scenario, ctx: Any) -> Results:
 
     def world_of(job: Any) -> tuple[World, np.ndarray]:
         if job.replication not in worlds:
-            world = build_world(s, job.seeds.generator("data"))
-            if s["join_times"] is not None:
-                join = np.array(s["join_times"], dtype=float)
-            else:
-                join = job.seeds.generator("join").integers(0, s["join_time_max"] + 1, n).astype(float)
-            worlds[job.replication] = (world, np.minimum(join, h - 1))
+            worlds[job.replication] = (build_world(s, job.seeds.generator("data")), base_join_times(scenario, job.seeds))
         return worlds[job.replication]
 
     def process(job: Any) -> Any:
@@ -84,19 +91,11 @@ def run(scenario: Scenario, ctx: Any) -> Results:
     return results
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
-        return float("nan")
-    ra = np.argsort(np.argsort(a[ok])).astype(float)
-    rb = np.argsort(np.argsort(b[ok])).astype(float)
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
 def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
     """Per variant (mean and CI over replications): IR rate and margin, F1-F8 holding rates,
     rewards of every agent in the last episode, the swept agent's reward drop, and the
-    rank correlation of reward value with reward-model quality (MNLP negated)."""
+    rank correlation of reward value with reward-model quality (MNLP negated), and the
+    fairness Pearson correlation of data value (Shapley) with reward across parties (mean over episodes)."""
     s = scenario.settings
     rw, fc = tables["rewards"], tables["fchecks"]
     agent = s["sweep_agent"]
@@ -114,7 +113,10 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
                 a = sub.where(agent=agent)
                 vals["sweep_agent_drop"] = float(a["reward"][0] - a["reward"][-1])
             sign = -1.0 if "mnlp" in set(sub["quality_metric"]) else 1.0
-            vals["quality_spearman"] = _spearman(sub["reward"], sign * sub["quality"])
+            q = sign * sub["quality"]
+            ok = np.isfinite(q)
+            vals["quality_spearman"] = float(spearman(sub["reward"][ok], q[ok])) if ok.sum() >= 3 else float("nan")
+            vals["fairness_pearson"] = float(np.nanmean([pearson(e["shapley"], e["reward"]) for e in (sub.where(episode=k) for k in sub.unique("episode"))]))
             f = fc.where(variant=label, replication=rep)
             for cond in sorted(set(f["condition"])):
                 h = f.where(condition=cond)["holds"]

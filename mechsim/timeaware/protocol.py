@@ -143,4 +143,5 @@ def job_process(
             if settlement is not None:
                 recorder.extend("payouts", **key, round=k, time=float(env.now), **payout.node_rows(settlement))
                 recorder.append("ledger_gas", **key, **payout.gas_row(settlement))
-        job.bar.update(1) if job.bar is not None else None
+        if job.bar is not None:
+            job.bar.update(1)

@@ -74,3 +74,28 @@ def test_late_behaviour_delays_the_join() -> None:
     res = _run("friedman", "scenario.n_replications=1", "scenario.sweep_join_times=[0]", 'scenario.behaviours=["late:2", "truthful", "truthful"]')
     rw = res.tables["rewards"].where(variant="valuation", agent=0)
     assert float(rw["join_time"][0]) == 2.0
+
+
+def test_same_seed_gives_identical_tables() -> None:
+    a = _run("large_gap", "scenario.n_replications=1", "scenario.sweep_join_times=[0, 3]")
+    b = _run("large_gap", "scenario.n_replications=1", "scenario.sweep_join_times=[0, 3]")
+    for name in ("rewards", "fchecks", "intervals"):
+        assert a.tables[name] == b.tables[name]
+
+
+def test_bad_scenario_names_the_key() -> None:
+    from mechsim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="scenario.party_sizes"):
+        _run("friedman", "scenario.party_sizes=[10, 10]")
+
+
+def test_audit_finds_no_gain_from_joining_late() -> None:
+    from mechsim.audit.estimate import audit_game
+    from mechsim.core.seeding import SeedTree
+    from mechsim.timeaware.audit import build_audit_games
+
+    games = build_audit_games(load_scenario("scenarios/timeaware/large_gap.toml"), SeedTree(1))
+    assert len(games) == 4
+    for g in games:
+        assert audit_game(g).epsilon == 0.0
