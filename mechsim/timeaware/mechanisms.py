@@ -74,24 +74,26 @@ class TimeAwareMechanism(Mechanism):
     def _raw(self, join: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def rewards(self, join_times: Any) -> np.ndarray:
-        """``(n,)`` reward values for a join-time profile (no state changes; for counterfactuals)."""
+    def _scores_and_rewards(self, join_times: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         join = np.asarray(join_times, dtype=float).reshape(-1)
         if join.shape != (self.n_agents_,) or not np.all(np.isfinite(join)):
             raise ParameterError(f"{type(self).__name__}: join times must be {self.n_agents_} finite numbers. Got {join_times!r}.")
         raw = self._raw(join)
         rho = self.params_["rho"]
-        return raw if rho is None else schemes.rho_scale(raw, float(self.values_[-1]), rho)
+        return join, raw, (raw if rho is None else schemes.rho_scale(raw, float(self.values_[-1]), rho))
+
+    def rewards(self, join_times: Any) -> np.ndarray:
+        """``(n,)`` reward values for a join-time profile (no state changes; for counterfactuals)."""
+        return self._scores_and_rewards(join_times)[2]
 
     def step(self, t: int, reports: Any) -> Outcome:
-        join = np.asarray(reports, dtype=float).reshape(-1)
-        r = self.rewards(join)
+        join, raw, r = self._scores_and_rewards(reports)
         standalone = self.values_[1 << np.arange(self.n_agents_)]
         return Outcome(
             allocation=r.copy(),
             payments=r.copy(),
             scores=self.shapley_.copy(),
-            info={"standalone": standalone, "grand": float(self.values_[-1]), "join_times": join, "raw": self._raw(join)},
+            info={"standalone": standalone, "grand": float(self.values_[-1]), "join_times": join, "raw": raw},
         )
 
 

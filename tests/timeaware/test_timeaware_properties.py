@@ -91,3 +91,24 @@ def test_plain_shapley_fails_f8_and_the_checker_says_so() -> None:
     m = _mech("timeaware/shapley-v1", {}, v)
     rep = check_conditions(v, t, m.rewards(t), recompute=m.rewards)
     assert rep.holds("F7") is True and rep.holds("F8") is False
+
+
+@settings(max_examples=25, deadline=None)
+@given(instances())
+def test_every_claimed_f_condition_holds_with_a_null_party(inst) -> None:
+    from mechsim.core.registry import specs
+    from mechsim.valuation import Game
+    from mechsim.valuation.structured import with_null
+
+    v, t = inst
+    v = game_table(with_null(Game.from_values(v)))
+    t = np.append(t, t[0])  # the null party joins with party 0
+    for spec in specs():
+        if spec.kind != "timeaware.mechanism":
+            continue
+        m = _mech(spec.id, {}, v)
+        rep = check_conditions(v, t, m.rewards(t), recompute=m.rewards)
+        assert rep.holds("F4") is True
+        for cond, claimed in type(m).claims.extra.items():
+            if claimed:
+                assert rep.holds(cond) is not False, (spec.id, cond, rep.to_text())
