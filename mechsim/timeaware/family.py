@@ -79,10 +79,7 @@ def run(scenario: Scenario, ctx: Any) -> Results:
         payout = None
         if payout_cfg is not None:
             payout = payout_cfg.build()
-            try:
-                payout.reset(n_agents=n, n_rounds=n_episodes)
-            except NameError:  # shared TokenPayout.reset refers to an undefined 'n_nodes' (see the family note)
-                payout.weights_ = np.zeros(n)
+            payout.reset(n_agents=n, n_rounds=n_episodes)
         return job_process(ctx.engine, job, world=world, settings=s, base_join=join, behaviours=behaviours, recorder=ctx.recorder, payout=payout)
 
     run_jobs(ctx, jobs, process, units=n_episodes, desc=scenario.name)
