@@ -19,8 +19,19 @@ from mechsim.errors import ParameterError
 __all__ = ["BernoulliBandit", "GaussianBandit", "AdversarialBandit", "LinearBandit"]
 
 
+class _FixedMeans(BanditEnvironment):
+    """Stochastic bandits whose arms keep the means of the ``means`` setting."""
+
+    def reset(self, *, n_replications: int, horizon: int, rng: np.random.Generator) -> EnvInfo:
+        p = self.get_params()
+        self.means_ = np.asarray(p["means"], dtype=float)
+        self.n_replications_ = n_replications
+        self.rng_ = rng
+        return EnvInfo(n_arms=self.means_.size)
+
+
 @register("bandits/bernoulli-v1", kind="bandits.environment")
-class BernoulliBandit(BanditEnvironment):
+class BernoulliBandit(_FixedMeans):
     """Stochastic bandit with Bernoulli rewards of fixed means.
 
     Parameters
@@ -33,20 +44,13 @@ class BernoulliBandit(BanditEnvironment):
     def __init__(self, *, means: Any = (0.9, 0.8)) -> None:
         self.means = means
 
-    def reset(self, *, n_replications: int, horizon: int, rng: np.random.Generator) -> EnvInfo:
-        p = self.get_params()
-        self.means_ = np.asarray(p["means"], dtype=float)
-        self.n_replications_ = n_replications
-        self.rng_ = rng
-        return EnvInfo(n_arms=self.means_.size)
-
     def step(self, t: int) -> Round:
         u = self.rng_.random((self.n_replications_, self.means_.size))
         return Round(means=self.means_, rewards=(u < self.means_).astype(float))
 
 
 @register("bandits/gaussian-v1", kind="bandits.environment")
-class GaussianBandit(BanditEnvironment):
+class GaussianBandit(_FixedMeans):
     """Stochastic bandit with Gaussian rewards N(mean_k, sigma^2).
 
     Parameters
@@ -63,13 +67,6 @@ class GaussianBandit(BanditEnvironment):
     def __init__(self, *, means: Any = (1.0, 0.5), sigma: float = 1.0) -> None:
         self.means = means
         self.sigma = sigma
-
-    def reset(self, *, n_replications: int, horizon: int, rng: np.random.Generator) -> EnvInfo:
-        p = self.get_params()
-        self.means_ = np.asarray(p["means"], dtype=float)
-        self.n_replications_ = n_replications
-        self.rng_ = rng
-        return EnvInfo(n_arms=self.means_.size)
 
     def step(self, t: int) -> Round:
         z = self.rng_.standard_normal((self.n_replications_, self.means_.size))
