@@ -20,17 +20,23 @@ import importlib.util
 import pkgutil
 from importlib.metadata import entry_points
 
-__all__ = ["GROUPS", "builtin_families", "builtin_components", "plugin_modules"]
+__all__ = ["GROUPS", "SHARED", "builtin_families", "builtin_components", "plugin_modules"]
 
 GROUPS = ("mechsim.families", "mechsim.components")
 
 
+#: Shared packages: never families (``mechsim.core.family`` is the family *contract*).
+SHARED = frozenset({"core", "audit", "ledger", "metrics", "plots", "sweep", "valuation"})
+
+
 def builtin_families() -> list[str]:
-    """Every sub-package of ``mechsim`` that ships a ``family.py`` (sorted by name)."""
+    """Every sub-package of ``mechsim`` that ships a ``family.py`` (sorted by name), shared ones aside."""
     import mechsim
 
     out = []
     for info in sorted(pkgutil.iter_modules(mechsim.__path__), key=lambda i: i.name):
+        if info.name in SHARED:
+            continue
         if info.ispkg and importlib.util.find_spec(f"mechsim.{info.name}.family") is not None:
             out.append(f"mechsim.{info.name}")
     return out

@@ -83,3 +83,9 @@ def test_unknown_import_is_a_clear_error(tmp_path, capsys):
     bad.write_text(SCENARIO.read_text().replace('imports = ["mechsim_example"]', 'imports = ["no_such_plugin"]'))
     assert main(["run", str(bad), "--out", str(tmp_path)]) == 2
     assert "key 'scenario.imports'" in capsys.readouterr().err
+
+
+def test_builtin_families_are_found_by_their_family_module_and_shared_packages_are_not():
+    fams = plugins.builtin_families()
+    assert {"mechsim.bandits", "mechsim.clickbandit", "mechsim.collab"} <= set(fams)
+    assert not any(f.split(".")[1] in plugins.SHARED for f in fams)
