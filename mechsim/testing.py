@@ -269,7 +269,8 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
     - ``truthful``: the auditor's largest gain must not be significant, i.e. every
       deviation's CI lower bound <= epsilon (0 for ``dominant`` and ``bayesian``;
       ``Claims.epsilon`` or the instance's for ``approximate``); ``dominant`` is
-      tested at every profile of the others an instance lists too;
+      tested at every profile of the others an instance lists too, auditing the
+      agents that play ``truthful`` in that profile;
     - ``randomized = False``: two plays with the same private information but
       different mechanism generators give identical outcomes;
     - always: two plays on one seed give identical outcomes (determinism).
@@ -329,7 +330,10 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
                     raise conformance_error(spec, f"claims approximate truthfulness with no epsilon, and instance {name!r} gives none")
             games = [inst.game, *(inst.others if claims.truthful is Truthfulness.DOMINANT else ())]
             for g in games:
-                audit = audit_game(g, n_seeds=inst.n_seeds)
+                # where the others misreport, the claim is about the agents who tell the truth
+                profile = getattr(g, "profile", None)
+                agents = None if profile is None else [a for a, b in zip(g.agents(), profile, strict=True) if b.is_truthful]
+                audit = audit_game(g, agents=agents, n_seeds=inst.n_seeds)
                 for gain in audit.gains:
                     if gain.ci_low > eps + inst.tol:
                         raise conformance_error(

@@ -206,3 +206,16 @@ def test_variant_summary_pools_rows_per_replication_before_the_ci():
     assert s["a"]["x"]["mean"] == 4.0 and s["a"]["x"]["n"] == 2  # replication means 2 and 6
     assert s["b"]["x"]["std"] == 0.0
     assert variant_sweep_metrics({"variants": s}) == {"a.x": 4.0, "b.x": 1.0}
+
+
+def test_dominant_claims_are_tested_where_the_others_misreport(toy_instances, monkeypatch):
+    def make(spec, params):
+        def game(profile):
+            return MechanismGame(name=f"posted {profile}", make_mechanism=lambda: spec.make(**params), agent_type=_Buyer(), n_agents=3,
+                                 n_rounds=25, seeds=SeedTree(2), n_seeds=16, profile=profile)
+
+        # agents 1 and 2 misreport; only agent 0, who tells the truth, is audited there
+        return [CheckInstance(game=game(None), n_seeds=16, others=(game(["truthful", "scaled:2", "fixed:0"]),))]
+
+    monkeypatch.setitem(INSTANCES, "toy.mechanism", make)
+    assert check_mechanism(_spec(_Posted))["truthful"]["instances"] == 2
