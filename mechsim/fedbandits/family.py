@@ -150,6 +150,25 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
         if "beta" in cfg.params:
             block["beta"] = float(cfg.params["beta"])
         out["variants"][label] = block
+    optimum = [lbl for lbl, b in out["variants"].items() if b["id"] == "fedbandits/brute-force-v1"]
+    if optimum:
+        ref = out["variants"][optimum[0]]["social_cost"]["mean"]
+        out["social_cost_vs_optimum"] = {lbl: (b["social_cost"]["mean"] / ref if ref > 0 else float("nan")) for lbl, b in out["variants"].items()}
+    out["misreport_gain"] = misreport_gain(tables["clients"])
+    return out
+
+
+def misreport_gain(clients: Any) -> dict[str, dict[str, float]]:
+    """``{variant: {behaviour: mean over rounds and clients of utility(report) - utility(truthful report)}}``.
+
+    The counterfactual keeps everyone else's reports (one extra mechanism call per
+    misreporting client and round); 0 for truthful clients by construction.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for label in clients.unique("variant"):
+        sub = clients.where(variant=label)
+        out[str(label)] = {str(b): float(np.mean(sub.where(behaviour=b)["utility"] - sub.where(behaviour=b)["truthful_utility"]))
+                           for b in sub.unique("behaviour")}
     return out
 
 

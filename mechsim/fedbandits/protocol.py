@@ -44,6 +44,7 @@ ROUNDS_SCHEMA = {
 CLIENTS_SCHEMA = {
     "variant": "str", "replication": "int", "round": "int", "t": "int", "agent": "int", "behaviour": "str", "cost": "float",
     "bid": "float", "selected": "bool", "payment": "float", "data_value": "float", "critical": "float", "utility": "float",
+    "truthful_utility": "float",
 }
 CURVE_SCHEMA = {
     "variant": "str", "agent": "int", "cost": "float", "factor": "float", "report": "float", "selected": "bool",
@@ -160,6 +161,11 @@ class FedRun:
             self._curve(rep, recorder, t)
         sel = np.flatnonzero(out.allocation > 0)
         util = client_utility(costs, out)
+        honest = util.copy()
+        for i in np.flatnonzero(bids != costs):  # what a misreporting client would have had by telling the truth
+            trial = bids.copy()
+            trial[i] = costs[i]
+            honest[i] = evaluate(trial)[i]
         avail = np.isfinite(bids)
         full = float(logdet_spd(rep.base + rep.uploads[avail].sum(axis=0)))
         scal = round_scalars(self.hops, sel, cfg.dim)
@@ -198,7 +204,8 @@ class FedRun:
         sel_mask = out.allocation > 0
         recorder.extend("clients", variant=self.variant, replication=r, round=k, t=t, agent=np.arange(N),
                         behaviour=np.array(self.labels[r], dtype=object), cost=costs, bid=bids, selected=sel_mask,
-                        payment=out.payments, data_value=out.data_value, critical=out.critical, utility=util)
+                        payment=out.payments, data_value=out.data_value, critical=out.critical, utility=util,
+                        truthful_utility=honest)
 
     def download(self, rows: np.ndarray, snap: tuple[np.ndarray, np.ndarray, float]) -> None:
         """Participants' local statistics become the server's plus what they gathered since the upload."""
