@@ -18,6 +18,7 @@ coincide until it is picked. Its critical value has the closed form of spec §2.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from dataclasses import dataclass
@@ -45,27 +46,37 @@ def marginal_gains(current: np.ndarray, uploads: np.ndarray, cand: np.ndarray) -
     return logdet_spd(current[None] + uploads[cand]) - float(logdet_spd(current))
 
 
-def _ratio(gain: np.ndarray, bid: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(bid > 0, gain / np.where(bid > 0, bid, 1.0), np.where(gain > 0, np.inf, 0.0))
-    return np.where(gain > 0, r, -np.inf)
+def _ratio(gain: float, weight: float) -> float:
+    """Gain per unit of weight; ``inf`` for a free client that adds information, ``-inf`` for none."""
+    if not gain > 0:
+        return -math.inf
+    return math.inf if weight <= 0 else gain / weight
 
 
 @dataclass
 class GreedyTrace:
-    """The steps of one greedy run.
+    """The steps of one greedy run (after its ``start`` prefix).
 
-    picks : list of the clients added, in order
-    gains : (m, N) marginal gains of every client at each step (``nan`` for those
-        already in S or unavailable)
+    picks : the clients added, in order (``k_1 .. k_m``)
+    mats : (m, d, d) ``B + sum_{S_{j-1}} Delta V``, the matrix before each pick
+    levels : (m,) its log det
+    pick_gains : (m,) ``g_{k_j}(S_{j-1})``
+    track_gains : (m,) ``g_track(S_{j-1})`` of the tracked client (``nan`` without one)
     reached : whether the target was reached
-    logdet : log det of the final ``B + sum_S Delta V``
+    logdet : log det of the final matrix
     """
 
     picks: list[int]
-    gains: np.ndarray
+    mats: np.ndarray
+    levels: np.ndarray
+    pick_gains: np.ndarray
+    track_gains: np.ndarray
     reached: bool
     logdet: float
+
+
+def _reached(level: float, target: float) -> bool:
+    return level >= target - _TOL * max(1.0, abs(target))
 
 
 def greedy_cover(
@@ -78,40 +89,57 @@ def greedy_cover(
     exclude: int | None = None,
     start: list[int] | None = None,
     weights: np.ndarray | None = None,
+    track: int | None = None,
 ) -> GreedyTrace:
     """Greedy submodular cover by marginal log-det gain per unit of ``weights`` (default ``bids``).
 
-    ``exclude`` is never picked (its gain is still traced, for the critical value);
-    ``start`` is a prefix of already chosen clients (the shared prefix of a run
-    without ``exclude``).
+    Picks ``argmax_j g_j(S) / w_j`` (ties to the lowest index) until the target is
+    reached. Lazy evaluation (Minoux): ``log det`` is submodular in the added
+    matrices, so a gain computed at a smaller set bounds the current one, and only
+    the heap's top is re-evaluated; this picks the same clients as evaluating every
+    gain at every step. ``exclude`` is never picked; ``start`` is a prefix already
+    chosen; ``track`` has its gain recorded at every step (for critical values).
     """
-    n = bids.shape[0]
     w = bids if weights is None else weights
     chosen = list(start or [])
     current = base + (uploads[chosen].sum(axis=0) if chosen else 0.0)
     level = float(logdet_spd(current))
-    rows: list[np.ndarray] = []
     open_ = available.copy()
     open_[chosen] = False
-    while level < target - _TOL * max(1.0, abs(target)):
-        cand = np.flatnonzero(open_)
-        g = np.full(n, np.nan)
-        g[cand] = marginal_gains(current, uploads, cand)
-        rows.append(g)
-        pickable = cand[cand != exclude] if exclude is not None else cand
-        if pickable.size == 0:
-            break
-        r = _ratio(g[pickable], w[pickable])
-        best = int(np.argmax(r))  # first maximum: ties to the lowest index
-        if not np.isfinite(r[best]) and r[best] < 0:
+    if exclude is not None:
+        open_[exclude] = False
+    cand = np.flatnonzero(open_)
+    heap = []
+    if not _reached(level, target) and cand.size:
+        g0 = marginal_gains(current, uploads, cand)
+        heap = [(-_ratio(float(g), float(w[k])), int(k), 0, float(g)) for k, g in zip(cand, g0, strict=True)]
+        heapq.heapify(heap)
+    picks: list[int] = []
+    mats, levels, pgains, tgains = [], [], [], []
+    step = 0
+    while not _reached(level, target) and heap:
+        negr, k, when, g = heapq.heappop(heap)
+        if when != step:  # stale bound: re-evaluate at the current set
+            g = float(logdet_spd(current + uploads[k])) - level
+            entry = (-_ratio(g, float(w[k])), k, step, g)
+            if heap and entry > heap[0]:
+                heapq.heappush(heap, entry)
+                continue
+            negr = entry[0]
+        if negr == math.inf:
             break  # nobody adds information
-        k = int(pickable[best])
-        chosen.append(k)
-        open_[k] = False
+        mats.append(current)
+        levels.append(level)
+        pgains.append(g)
+        tgains.append(float(logdet_spd(current + uploads[track])) - level if track is not None else math.nan)
+        picks.append(k)
         current = current + uploads[k]
-        level = float(logdet_spd(current))
-    reached = level >= target - _TOL * max(1.0, abs(target))
-    return GreedyTrace(chosen, np.array(rows).reshape(len(rows), n), reached, level)
+        level = level + g  # the fresh gain is exactly the log-det step
+        step += 1
+    d = base.shape[0]
+    return GreedyTrace(
+        picks, np.array(mats).reshape(len(mats), d, d), np.array(levels), np.array(pgains), np.array(tgains), _reached(level, target), level
+    )
 
 
 def critical_value(
@@ -127,30 +155,36 @@ def critical_value(
     if main is not None and i in main.picks:
         p = main.picks.index(i)
         prefix = main.picks[:p]
-        for j in range(p):
-            k = main.picks[j]
-            terms.append(_threshold(main.gains[j, i], main.gains[j, k], bids[k]))
-    rest = greedy_cover(base, uploads, bids, target, available=available, exclude=i, start=prefix)
+        if p:
+            gi = logdet_spd(main.mats[:p] + uploads[i][None]) - main.levels[:p]
+            terms += [_threshold(float(gi[j]), float(main.pick_gains[j]), float(bids[main.picks[j]])) for j in range(p)]
+    rest = greedy_cover(base, uploads, bids, target, available=available, exclude=i, start=prefix, track=i)
     if not rest.reached:
         return math.inf
-    for j, k in enumerate(rest.picks[len(prefix) :]):
-        terms.append(_threshold(rest.gains[j, i], rest.gains[j, k], bids[k]))
+    terms += [_threshold(float(gi), float(gk), float(bids[k])) for gi, gk, k in zip(rest.track_gains, rest.pick_gains, rest.picks, strict=True)]
     return max(terms, default=0.0)
 
 
 def _threshold(g_i: float, g_k: float, bid_k: float) -> float:
-    if not g_i > 0:
-        return 0.0
-    if bid_k == 0:
+    if not g_i > 0 or bid_k == 0:
         return 0.0
     return float(g_i * bid_k / g_k)
 
 
 def critical_values(base: np.ndarray, uploads: np.ndarray, bids: np.ndarray, target: float, *, available: np.ndarray, main: GreedyTrace) -> np.ndarray:
-    """(N,) critical value of every winner of ``main`` (``nan`` for losers)."""
+    """(N,) critical value of every winner of ``main`` (``nan`` for losers).
+
+    A winner without whom even every other available client falls short of the
+    target is essential (``inf``), found with one batched log-det before any greedy run.
+    """
     out = np.full(bids.shape[0], np.nan)
-    for i in main.picks:
-        out[i] = critical_value(i, base, uploads, bids, target, available=available, main=main)
+    if not main.picks:
+        return out
+    full = base + uploads[available].sum(axis=0)
+    winners = np.array(main.picks)
+    without = logdet_spd(full[None] - uploads[winners])
+    for i, lvl in zip(main.picks, without, strict=True):
+        out[i] = math.inf if not _reached(float(lvl), target) else critical_value(i, base, uploads, bids, target, available=available, main=main)
     return out
 
 
