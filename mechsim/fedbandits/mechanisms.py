@@ -147,7 +147,7 @@ class LocalOnly(FedMechanism):
         return self._outcome(reports, [], np.zeros(self.n_agents_))
 
 
-_BETA = Real(0.0, 1.0, closed="right")
+_BETA = Real(0, 1, closed="right")
 
 
 @register("fedbandits/inc-feducb-v1", kind="fedbandits.mechanism")
