@@ -101,7 +101,7 @@ def build_audit_games(scenario: Scenario, seeds: SeedTree, progress: Progress) -
             continue
         games.append(
             round_game(label, mcfg.build, n_agents=n, dim=cfg.dim, costs=cfg.costs, kappa=cfg.kappa, seeds=seeds.child("audit"),
-                       reg=cfg.reg, server_samples=max(2 * cfg.dim, 2 * n), new_samples=max(2, cfg.dim // 2), n_seeds=s["audit_seeds"])
+                       reg=cfg.reg, server_samples=10 * cfg.dim, new_samples=max(2, cfg.dim // 2), n_seeds=s["audit_seeds"])
         )
     return games
 
