@@ -54,25 +54,30 @@ def plot_over_time(steps: Table, path: Path, *, title: str = "") -> Path:
     return save(fig, path)
 
 
-def plot_utility_curve(curve: Table, path: Path, *, agent: int | None = None, title: str = "") -> Path:
-    """Utility against reported cost, one line per mechanism, for one client (default: the first recorded)."""
-    fig, ax = figure()
-    agent = int(curve["agent"][0]) if agent is None else agent
-    sub = curve.where(agent=agent)
-    cost = float(sub["cost"][0])
-    for label in sub.unique("variant"):
-        c = sub.where(variant=label)
-        order = np.argsort(c["report"])
-        ax.plot(c["report"][order], c["utility"][order], marker=".", label=str(label))
-        crit = c["critical"][np.isfinite(c["critical"])]
-        if crit.size:
-            ax.axvline(float(np.max(crit)), linestyle=":", linewidth=1, color="grey")
-    ax.axvline(cost, color="k", linestyle="--", linewidth=1, label=f"true cost {cost:.3f}")
-    ax.set_xlabel("reported cost")
-    ax.set_ylabel("utility (incentive - cost)")
-    ax.set_title(title or f"client {agent}: utility against reported cost")
-    ax.legend(fontsize="small")
-    ax.grid(True, alpha=0.3)
+def plot_utility_curve(curve: Table, path: Path, *, max_agents: int = 3, title: str = "") -> Path:
+    """Utility against reported cost, one panel per recorded client (up to ``max_agents``), one line per mechanism.
+
+    The dashed line is the true cost; dotted lines are Truth-FedBan's critical values.
+    """
+    agents = list(dict.fromkeys(int(a) for a in curve["agent"]))[:max_agents]
+    fig, axes = figure(ncols=len(agents), figsize=(4.6 * len(agents), 3.9), squeeze=False)
+    for ax, agent in zip(axes[0], agents, strict=True):
+        sub = curve.where(agent=agent)
+        cost = float(sub["cost"][0])
+        for label in sub.unique("variant"):
+            c = sub.where(variant=label)
+            order = np.argsort(c["report"])
+            ax.plot(c["report"][order], c["utility"][order], marker=".", label=str(label))
+            crit = c["critical"][np.isfinite(c["critical"])]
+            if crit.size:
+                ax.axvline(float(np.max(crit)), linestyle=":", linewidth=1, color="grey")
+        ax.axvline(cost, color="k", linestyle="--", linewidth=1, label="true cost")
+        ax.set_xlabel("reported cost")
+        ax.set_ylabel("utility (incentive - cost)")
+        ax.set_title(f"client {agent} (cost {cost:.3f})")
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].legend(fontsize="small")
+    fig.suptitle(title or "utility against reported cost (one round, others truthful)")
     return save(fig, path)
 
 

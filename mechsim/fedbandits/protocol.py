@@ -217,17 +217,17 @@ class FedRun:
         self.download(rows, snap)
 
     def _curve(self, rep: RoundReports, recorder: Any, t: int) -> None:
-        """Utility of reported cost ``factor * D_i`` for the first ``curve_agents`` clients (others truthful)."""
+        """Utility of reported cost ``factor * D_i`` for the ``curve_agents`` cheapest clients (others truthful)."""
         self.curve_done = True
         cfg, mech, costs = self.cfg, self.mechanisms[0], self.costs[0]
         factors = np.linspace(0.0, 4.0, cfg.curve_points)
-        for i in range(min(cfg.curve_agents, cfg.n_agents)):
+        for i in np.argsort(costs, kind="stable")[: cfg.curve_agents]:
             for f in factors:
                 bids = costs.copy()
                 bids[i] = f * costs[i]
                 out = mech.step(t, rep.with_bids(bids))
                 u = client_utility(costs, out)
-                recorder.append("utility_curve", variant=self.variant, agent=i, cost=float(costs[i]), factor=float(f), report=float(bids[i]),
+                recorder.append("utility_curve", variant=self.variant, agent=int(i), cost=float(costs[i]), factor=float(f), report=float(bids[i]),
                                 selected=bool(out.allocation[i] > 0), utility=float(u[i]), critical=float(out.critical[i]))
 
     # -- per-iteration bookkeeping ---------------------------------------------------------
