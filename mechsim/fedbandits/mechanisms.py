@@ -179,12 +179,13 @@ class IncFedUCB(FedMechanism):
         avail = np.isfinite(bids)
         target = round_target(reports.base, reports.uploads, avail, self.params_["beta"])
         chosen = self._payment_free(reports, bids, avail)
+        n_free = len(chosen)
         level = float(logdet_spd(reports.base + reports.uploads[chosen].sum(axis=0))) if chosen else float(logdet_spd(reports.base))
         if level < target:
             cash = self._need(reports, bids, avail, chosen)
             trace = greedy_cover(reports.base, reports.uploads, bids, target, available=avail, start=chosen, weights=cash)
-            chosen = trace.picks
-        return self._outcome(reports, chosen, self._pay_as_bid(reports, bids, chosen), payment_free=len(chosen))
+            chosen = chosen + trace.picks  # the trace lists the picks after its start
+        return self._outcome(reports, chosen, self._pay_as_bid(reports, bids, chosen), n_payment_free=n_free)
 
     def _payment_free(self, reports: RoundReports, bids: np.ndarray, avail: np.ndarray) -> list[int]:
         chosen: list[int] = []

@@ -199,3 +199,17 @@ def test_lazy_greedy_picks_what_the_plain_greedy_picks(seed):
     for beta in (0.2, 0.6, 0.95):
         target = round_target(rnd.base, rnd.uploads, avail, beta)
         assert greedy_cover(rnd.base, rnd.uploads, rnd.bids, target, available=avail).picks == _plain_greedy(rnd.base, rnd.uploads, rnd.bids, target)
+
+
+def test_incfeducb_keeps_the_payment_free_clients_and_meets_the_constraint():
+    for seed in range(6):
+        rnd = _instance(400 + seed)
+        bids = rnd.bids.copy()
+        bids[[1, 4]] = 0.0  # their data value covers a zero bid: payment-free
+        mech = _mech(IncFedUCB, bids.size, beta=0.7)
+        out = mech.step(0, rnd.with_bids(bids))
+        assert out.allocation[1] == 1 and out.allocation[4] == 1 and out.payments[1] == 0 and out.payments[4] == 0
+        avail = np.ones(bids.size, dtype=bool)
+        assert out.info["logdet"] >= round_target(rnd.base, rnd.uploads, avail, 0.7) - 1e-9
+        sel = out.allocation > 0
+        assert np.all(out.payments[sel] + out.data_value[sel] >= bids[sel] - 1e-12)  # IR at the reports
