@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mechsim.core.params import Options, Real, RealArray
+from mechsim.core.params import Real, RealArray
 from mechsim.core.registry import register
 from mechsim.core.strategy import AgentType, Behaviour, BehaviourTable, Observation, Strategy, apply_behaviours, assign_behaviours, parse_behaviour
 from mechsim.errors import ParameterError
