@@ -130,12 +130,13 @@ def test_best_responders_stay_truthful_under_truthfedban_and_over_report_under_i
 def test_auditor_finds_the_over_report_under_incfeducb_and_nothing_under_truthfedban():
     s = scenario(mechanisms={"inc": {"id": "fedbandits/inc-feducb-v1"}, "tfb": {"id": "fedbandits/truth-fedban-v1"}})
     games = {g.name: g for g in build_audit_games(s, SeedTree(1), None)}
-    inc = audit_game(games["inc"], n_seeds=16)
+    three = ["client0", "client1", "client2"]
+    inc = audit_game(games["inc"], agents=three, n_seeds=16)
     best = inc.argmax
     assert best.deviation.startswith("scaled:") and float(best.deviation.split(":")[1]) > 1
     significant = [g for g in inc.gains if g.ci_low > 0]
     assert significant and all(g.deviation.startswith("scaled:") and float(g.deviation.split(":")[1]) > 1 for g in significant)
-    tfb = audit_game(games["tfb"], n_seeds=16)
+    tfb = audit_game(games["tfb"], agents=three, n_seeds=16)
     assert all(g.ci_low <= 1e-12 for g in tfb.gains) and tfb.epsilon <= 1e-12
 
 
