@@ -31,21 +31,7 @@ from mechsim.fedbandits.agents import ClientType, CostModel
 from mechsim.fedbandits.kernels import logdet_spd
 from mechsim.fedbandits.mechanisms import RoundReports
 
-__all__ = ["synthetic_round", "round_maker", "round_game", "build_audit_games", "TruthfulAgentsGame"]
-
-
-class TruthfulAgentsGame(MechanismGame):
-    """A :class:`MechanismGame` whose auditable agents are only those playing ``truthful``.
-
-    Work-around for :func:`mechsim.testing.check_mechanism`, which audits every agent
-    of the ``others`` games of a dominant-strategy claim: an agent whose profile is a
-    misreport may well gain by deviating (towards the truth), which says nothing
-    about truthfulness. Dominance is the truthful agents' question.
-    """
-
-    def agents(self) -> list[str]:
-        names = super().agents()
-        return [a for a, b in zip(names, self.profile, strict=True) if b.is_truthful]
+__all__ = ["synthetic_round", "round_maker", "round_game", "build_audit_games"]
 
 
 def _items(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
@@ -75,13 +61,12 @@ def round_maker(**kw: Any) -> Callable[[np.random.Generator], RoundReports]:
 def round_game(
     name: str, make_mechanism: Callable[[], Any], *, n_agents: int, dim: int, costs: CostModel, kappa: float, seeds: SeedTree,
     reg: float = 1.0, server_samples: int = 40, new_samples: int = 6, n_rounds: int = 2, n_seeds: int = 16, profile: Any = None,
-    deviations: Any = None, truthful_only: bool = False,
+    deviations: Any = None,
 ) -> MechanismGame:
     """A :class:`~mechsim.audit.game.MechanismGame` of ``n_rounds`` independent synthetic rounds."""
     kw = {"deviations": deviations} if deviations is not None else {}
     agent = ClientType(round_maker(n_agents=n_agents, dim=dim, reg=reg, server_samples=server_samples, new_samples=new_samples), **kw)
-    cls = TruthfulAgentsGame if truthful_only else MechanismGame
-    return cls(
+    return MechanismGame(
         name=name, make_mechanism=make_mechanism, agent_type=agent, n_agents=n_agents, types=lambda rng: costs.draw(rng, (n_agents,)),
         n_rounds=n_rounds, seeds=seeds, profile=profile, context={"kappa": kappa}, n_seeds=n_seeds,
         agent_names=[f"client{i}" for i in range(n_agents)],

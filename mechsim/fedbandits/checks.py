@@ -94,8 +94,7 @@ def instances(spec: ComponentSpec, params: Mapping[str, Any]) -> list[CheckInsta
     for k, costs in enumerate((CostModel("uniform", 0.0, 1.0), CostModel("exponential", 0.0, 1.0, 0.5))):
         def make(profile: Any = None, name: str = "truthful", k: int = k, costs: CostModel = costs) -> Any:
             return round_game(f"{spec.id}:{costs.kind}:{name}", lambda: spec.make(**params), n_agents=_N, dim=_D, costs=costs, kappa=0.05,
-                              seeds=seeds.child(k), n_rounds=2, n_seeds=8, server_samples=10, new_samples=3, profile=profile,
-                              truthful_only=profile is not None)
+                              seeds=seeds.child(k), n_rounds=2, n_seeds=8, server_samples=10, new_samples=3, profile=profile)
 
         others = (make(["truthful"] + ["scaled:1.5"] * (_N - 1), "others-over"), make(["truthful"] + ["fixed:0"] * (_N - 1), "others-zero"))
         out.append(CheckInstance(game=make(), n_seeds=8, others=others, tol=1e-9))

@@ -31,7 +31,6 @@ from mechsim.errors import ScenarioError, ParameterError
 from mechsim.fedbandits.agents import Clients, CostModel
 from mechsim.fedbandits.environment import ArmPool
 from mechsim.fedbandits.network import TOPOLOGIES, build_graph, hop_counts
-from mechsim.fedbandits.payout import payout_reset
 from mechsim.fedbandits.protocol import CLIENTS_SCHEMA, CURVE_SCHEMA, ROUNDS_SCHEMA, STEPS_SCHEMA, FedConfig, FedRun, fed_process
 
 __all__ = ["run", "summarize", "plot", "SPEC", "config_of", "build_runs"]
@@ -95,7 +94,9 @@ def build_runs(scenario: Scenario, ctx: RunContext) -> list[FedRun]:
             strat.reset(n_agents=cfg.n_agents, n_replications=1, rng=own.generator("strategy"))
             strats.append(strat)
             if pay_cfg is not None:
-                pays.append(payout_reset(pay_cfg.build(), n_agents=cfg.n_agents, n_rounds=cfg.n_rounds))
+                pay = pay_cfg.build()
+                pay.reset(n_agents=cfg.n_agents, n_rounds=cfg.n_rounds)
+                pays.append(pay)
         runs.append(FedRun(cfg, variant=label, worlds=worlds, mechanisms=mechs, strategies=strats, payouts=pays if pay_cfg is not None else None,
                            costs=np.array(costs), activity_rngs=act, hops=hops))
     return runs
