@@ -10,11 +10,13 @@ their records:
 message type           content                                              reply
 =====================  ===================================================  ===========================================
 ``train``              ``config``: task, state, round, seed, sync;          ``arrays``: the update ``θ_local - θ_start``;
-                       ``arrays``: the global model when ``sync``           ``metrics``: num-examples, train-loss
-``train.reward``       ``config``: task, state, replace; ``arrays``: a       ``metrics``: rewarded
+                       ``arrays``: the global model when ``sync``           ``metrics``: partition-id, num-examples,
+                                                                            train-loss
+``train.reward``       ``config``: task, state, replace; ``arrays``: a       ``metrics``: partition-id
                        delta added to the node's own model (CGSV), or
                        with ``replace`` a model that replaces it
-``evaluate``           ``config``: task, state, round                       ``metrics``: perf, loss, has-model
+``evaluate``           ``config``: task, state, round                       ``metrics``: partition-id, perf, loss,
+                                                                            has-model
 ``query.identify``     ``config``: (empty)                                  ``metrics``: partition-id
 =====================  ===================================================  ===========================================
 
@@ -141,7 +143,7 @@ class CollabClient:
         t = int(cfg["round"])
         x, y = w.chunk(node, t)
         update, loss = w.learner.train(held.to_numpy_ndarrays(), x, y, int(cfg["seed"]), lr=w.task.lr_at(t))
-        metrics = MetricRecord({"num-examples": int(len(y)), "train-loss": float(loss)})
+        metrics = MetricRecord({"partition-id": node, "num-examples": int(len(y)), "train-loss": float(loss)})
         return Message(RecordDict({"arrays": ArrayRecord(update), "metrics": metrics}), reply_to=msg)
 
     def reward(self, msg: Any, context: Any) -> Any:
@@ -155,7 +157,7 @@ class CollabClient:
             held = context.state.array_records[key].to_numpy_ndarrays()
             delta = msg.content["arrays"].to_numpy_ndarrays()
             context.state[key] = ArrayRecord([a + d for a, d in zip(held, delta)])
-        return Message(RecordDict({"metrics": MetricRecord({"rewarded": 1})}), reply_to=msg)
+        return Message(RecordDict({"metrics": MetricRecord({"partition-id": self._node(context)})}), reply_to=msg)
 
     def evaluate(self, msg: Any, context: Any) -> Any:
         from flwr.app import Message, MetricRecord, RecordDict
@@ -169,7 +171,7 @@ class CollabClient:
             w = world(self.tasks[str(cfg["task"])])
             perf, loss = w.learner.evaluate(context.state.array_records[key].to_numpy_ndarrays())
             has = 1
-        metrics = MetricRecord({"perf": float(perf), "loss": float(loss), "has-model": has})
+        metrics = MetricRecord({"partition-id": self._node(context), "perf": float(perf), "loss": float(loss), "has-model": has})
         return Message(RecordDict({"metrics": metrics}), reply_to=msg)
 
     def identify(self, msg: Any, context: Any) -> Any:
