@@ -199,3 +199,21 @@ def test_partition_id_node_order_asks_the_nodes(tiny_path):
     strategy = mf.FairEqual(explore_rounds=2, node_order="partition-id", min_available_nodes=4, evaluate=False)
     mf.run_in_process(strategy, app, n_nodes=4, initial_arrays=ArrayRecord(w.init_params()), num_rounds=2)
     assert strategy.nodes_ == [1000, 1001, 1002, 1003]
+
+
+def test_server_app_factory_runs_any_strategy():
+    seen = []
+    app = mf.server_app(
+        lambda ctx: mf.CGSV(gamma=0.1, min_available_nodes=N_NODES, perf_key="eval_acc"),
+        initial=lambda ctx: ArrayRecord([np.zeros(DIM, np.float32)]),
+        num_rounds=lambda ctx: int(ctx.run_config["rounds"]),
+        on_result=lambda strategy, result, ctx: seen.append((strategy.tables()["rounds"], result)),
+    )
+    ctx = Context(run_id=1, node_id=1, node_config={}, state=RecordDict(), run_config={"rounds": 3})
+    with task_identity():
+        app(mf.InProcessGrid(_quickstart_client_app(), N_NODES), ctx)
+    rounds, result = seen[0]
+    assert len(rounds) == 3 * N_NODES
+    # CGSV: every node trains from its own model and receives a quota-sized share of the aggregate
+    assert np.all(np.asarray(rounds["reward"]) > 0) and np.asarray(rounds["reward"]).max() == pytest.approx(1.0)
+    assert sorted(result.train_metrics_clientapp) == [1, 2, 3]
