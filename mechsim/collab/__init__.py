@@ -13,6 +13,7 @@ the ClientApp directly (default) or through Flower's runtime on Ray. Mechanisms
 from __future__ import annotations
 
 from mechsim.collab import data, family, heterogeneity, mechanisms, models, resources  # noqa: F401  (registers components)
+from mechsim.collab import partitions  # noqa: F401  (registers the standard partitions)
 from mechsim.collab.base import Claims, Mechanism, Outcome, Plan, Submission
 
 __all__ = ["Claims", "Mechanism", "Outcome", "Plan", "Submission"]

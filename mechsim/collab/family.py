@@ -136,7 +136,8 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
             timeout=s["flower_timeout"],
         )
         run_on_flower(
-            client_app=client_app,
+            scenario=scenario,
+            recorder=ctx.recorder,
             n_nodes=s["n_agents"],
             settings=settings,
             drive=lambda transport: drive(lambda: transport),
@@ -205,7 +206,7 @@ SPEC = register_family(
             "batch_size": Setting(Integer(1, None), 32, "minibatch size of a local step"),
             "device": Setting(Options(("cpu", "cuda", "auto")), "cpu", "torch device of the learners"),
             "torch_threads": Setting(Nullable(Integer(1, None)), 1, "torch CPU threads during a learner call (None: torch's default)"),
-            "backend": Setting(Options(("inprocess", "flower")), "inprocess", "direct ClientApp calls, or Flower's runtime on Ray"),
+            "backend": Setting(Options(("inprocess", "flower")), "inprocess", "direct ClientApp calls, or `flwr run` of flower_app/ on a local simulation SuperLink (Ray)"),
             "flower_client_cpus": Setting(Real(0.0, None, closed="neither"), 1.0, "CPUs per ClientApp on Ray"),
             "flower_client_gpus": Setting(Real(0.0, 1.0), 0.0, "GPU fraction per ClientApp on Ray"),
             "flower_total_cpus": Setting(Nullable(Integer(1, None)), None, "CPUs Ray may use (None: all)"),

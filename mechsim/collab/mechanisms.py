@@ -53,18 +53,32 @@ class FedAvg(Mechanism):
     fraction : float in (0, 1], default 1.0
         Fraction of the available nodes drawn to train each round (at least one);
         every available node still receives the global model.
+    contributions : estimator name or None, default None
+        Also estimate each round's contributions (Shapley values of the cosine
+        game, with this estimator, as FAIR-EQUAL's exploration does); ``scores``
+        are then their running mean. ``None``: no estimate (``nan``).
+    n_samples : int >= 1, default 1
+        Samples per stratum or permutations of the estimator.
     """
 
-    _parameter_constraints: ClassVar[dict] = {"fraction": Real(0.0, 1.0, closed="right")}
+    _parameter_constraints: ClassVar[dict] = {
+        "fraction": Real(0.0, 1.0, closed="right"),
+        "contributions": Nullable(Options(ESTIMATORS)),
+        "n_samples": Integer(1, None),
+    }
     claims: ClassVar[Claims] = Claims(randomized=True, extra={"equal": True})
     reward_kind: ClassVar[str] = "global-model"
 
-    def __init__(self, *, fraction: float = 1.0) -> None:
+    def __init__(self, *, fraction: float = 1.0, contributions: str | None = None, n_samples: int = 1) -> None:
         self.fraction = fraction
+        self.contributions = contributions
+        self.n_samples = n_samples
 
     def reset(self, *, n_agents, rng, n_params, weights, layer_sizes=None) -> None:
         self.params_ = self._start(n_agents, n_params, weights, layer_sizes)
         self.rng_ = rng
+        self.psi_hat_ = np.zeros(self.n_nodes_)
+        self.n_estimates_ = np.zeros(self.n_nodes_, dtype=np.int64)
 
     def select(self, t: int, available: np.ndarray) -> Plan:
         available = np.asarray(available, dtype=bool)
@@ -77,12 +91,21 @@ class FedAvg(Mechanism):
         return Plan(train=train, sync=available.copy())
 
     def step(self, t: int, submission: Submission) -> Outcome:
+        contributions, scores = self._nan_scores(), self._nan_scores()
+        if self.params_["contributions"] is not None and submission.reported.any():
+            game = coalition_game(submission.updates, submission.weights, submission.reported, utility="cosine")
+            contributions = estimate_contributions(game, self.params_["contributions"], self.params_["n_samples"], self.rng_)
+            seen = submission.reported
+            self.n_estimates_ += seen
+            self.psi_hat_ = np.where(seen, self.psi_hat_ + (contributions - self.psi_hat_) / np.maximum(self.n_estimates_, 1), self.psi_hat_)
+            contributions = np.where(seen, contributions, np.nan)
+            scores = self.psi_hat_.copy()
         return Outcome(
             aggregate=_weighted_sum(submission, renormalise=True),
             allocation=submission.available.copy(),
             rewards=submission.available.astype(float),
-            scores=self._nan_scores(),
-            info={"contributions": self._nan_scores(), "stage": 0},
+            scores=scores,
+            info={"contributions": contributions, "stage": 0},
         )
 
 

@@ -1,0 +1,1 @@
+"""mechsim's collab scenario as a Flower app (see ../pyproject.toml)."""
