@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["topk_compress", "decode", "ef_step", "valid_payload", "index_overlap", "row_normalise"]
+__all__ = ["probe_indices", "topk_compress", "decode", "ef_step", "valid_payload", "index_overlap", "row_normalise"]
+
+
+def probe_indices(d: int, chunk: int) -> np.ndarray:
+    """The debug slice: elements [10:12] of every 'tensor' (one tensor per chunk)."""
+    starts = np.arange(0, d, chunk)
+    return (starts[:, None] + np.array([10, 11])[None, :] % chunk).ravel()
 
 
 def topk_compress(x: np.ndarray, chunk: int, topk: int) -> tuple[np.ndarray, np.ndarray]:

@@ -50,7 +50,7 @@ class QuadraticLearner:
         Initial distance: theta*_0 ~ N(0, init_sd^2 I), theta_0 = 0.
     batch_noise_sd : float, default 0.5
         Gradient noise of one batch; a peer averaging b batches has noise sd / sqrt(b).
-    loss_floor : float, default 1.0
+    loss_floor : float, default 1e-3
         L0, so that relative improvements are well defined.
     momentum_decay : float, default 0.999
         Error-feedback decay of the peers' DeMo accumulator.
@@ -78,7 +78,7 @@ class QuadraticLearner:
         drift: float = 2e-3,
         init_sd: float = 0.05,
         batch_noise_sd: float = 0.5,
-        loss_floor: float = 1.0,
+        loss_floor: float = 1e-3,
         momentum_decay: float = 0.999,
     ) -> None:
         self.dim = dim
@@ -136,7 +136,8 @@ class QuadraticLearner:
 
     def loss(self, theta: np.ndarray, xi: np.ndarray) -> np.ndarray:
         """L(theta, D) over the last axis (shapes broadcast against theta*[:, None])."""
-        diff = theta - self.star_.reshape(self.R_, *([1] * (theta.ndim - 2)), self.d_) - xi
+        star = self.star_.reshape(self.R_, *([1] * (theta.ndim - 2)), self.d_)
+        diff = np.asarray(theta, dtype=np.float64) - star - xi  # float64: a 0.2 lr step changes L by ~1e-6
         return 0.5 * np.mean(diff * diff, axis=-1) + self.p_["loss_floor"]
 
     def excess_loss(self, theta: np.ndarray) -> np.ndarray:

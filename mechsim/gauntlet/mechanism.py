@@ -32,7 +32,7 @@ from mechsim.core.params import Nullable, Options, validate_params
 from mechsim.core.registry import register
 from mechsim.errors import ParameterError
 from mechsim.gauntlet import presets
-from mechsim.gauntlet.compress import decode, index_overlap, row_normalise, valid_payload
+from mechsim.gauntlet.compress import probe_indices, decode, index_overlap, row_normalise, valid_payload
 from mechsim.gauntlet.ratings import OpenSkillRater, lr_at
 from mechsim.gauntlet.weights import map_weights
 
@@ -106,7 +106,7 @@ class GauntletValidator(Mechanism):
         openskill_mu: float | None = None, openskill_sigma: float | None = None, openskill_kappa: float | None = None,
         ema_alpha: float | None = None, max_gradient_score: float | None = None, gradient_ma_alpha: float | None = None,
         ma_window: int | None = None, legacy_product: str | None = None, weight_map: str | None = None,
-        gamma: float | None = None, burn_rate: float | None = None, max_topk_peers: int | None = None,
+        gamma: float | None = None, weight_floor: float | None = None, burn_rate: float | None = None, max_topk_peers: int | None = None,
         peer_replacement_frequency: int | None = None, peer_list_margin: int | None = None, minimum_peers: int | None = None,
         windows_per_weights: int | None = None, aggregation: str | None = None, copy_detector: str | None = None,
         overlap_thresholds: float | None = None, naughty_windows: int | None = None, overlap_grace_windows: int | None = None,
@@ -127,7 +127,7 @@ class GauntletValidator(Mechanism):
         R, N = int(n_replications), int(n_agents)
         self.R_, self.N_, self.rng_, self.learner_ = R, N, rng, learner
         self.chunk_, self.topk_ = learner.p_["chunk"], learner.p_["topk"]
-        self.probe_ = np.asarray(probe if probe is not None else np.arange(10, 12), dtype=int)
+        self.probe_ = np.asarray(probe if probe is not None else probe_indices(learner.d_, self.chunk_), dtype=int)
         s = self.p_
         z = lambda: np.zeros((R, N))  # noqa: E731
         self.F_, self.B_, self.sync_ = z(), np.full((R, N), s["binary_init"]), z()
@@ -217,7 +217,9 @@ class GauntletValidator(Mechanism):
         self._slash(gone & ~reset, s["inactivity_slash"], both=False)
         self.prev_elig_ = elig
 
-        # A2 / A3 gather, reliability and sync filters
+        # A2 / A3 gather (the peer list posted peer_list_margin windows ago), reliability and sync filters
+        due = self.next_effective_ == t
+        self.peer_list_[due] = self.next_list_[due]
         in_window = reports.uploaded & np.isfinite(reports.upload_time)
         if s["use_put_window"]:
             in_window &= (reports.upload_time >= 0.0) & (reports.upload_time <= s["put_window_s"])
@@ -314,7 +316,7 @@ class GauntletValidator(Mechanism):
         step = np.sign(delta) if s["eval_step"] == "sign" else delta
         beta = s["eval_lr_factor"] * lr
         th = self.theta_[:, None, :]
-        th_new = th - np.float32(beta) * step
+        th_new = th - beta * step.astype(np.float64)
         xi_own = self.learner_.own_shards(t)[rows, b]  # (R, k, d)
         L = self.learner_.loss
         l0o, l1o = L(th, xi_own), L(th_new, xi_own)
@@ -428,8 +430,6 @@ class GauntletValidator(Mechanism):
 
     def _refresh_peer_list(self, t: int, elig: np.ndarray) -> None:
         s = self.p_
-        due = self.next_effective_ == t
-        self.peer_list_[due] = self.next_list_[due]
         if t % s["peer_replacement_frequency"]:
             return
         G = s["max_topk_peers"]

@@ -22,7 +22,7 @@ import numpy as np
 
 from mechsim.core.strategy import AgentType, Behaviour, parse_behaviour
 from mechsim.gauntlet.behaviours import NONE, PUBLIC, Plan, plan
-from mechsim.gauntlet.compress import decode, ef_step, topk_compress
+from mechsim.gauntlet.compress import decode, ef_step, probe_indices, topk_compress
 from mechsim.gauntlet.mechanism import WindowReports
 
 __all__ = ["PeerTypes", "Peers", "PeerType", "draw_types", "probe_indices"]
@@ -54,12 +54,6 @@ def draw_types(n_agents: int, rng: np.random.Generator, *, compute_low: float = 
     join = rng.integers(0, join_spread + 1, n_agents) if join_spread > 0 else np.zeros(n_agents, dtype=int)
     leave = np.where(rng.random(n_agents) < leave_p, rng.integers(n_rounds // 2, max(n_rounds, n_rounds // 2 + 1), n_agents), np.inf)
     return PeerTypes(compute=compute, latency=latency, join=join.astype(float), leave=leave.astype(float))
-
-
-def probe_indices(d: int, chunk: int) -> np.ndarray:
-    """The debug slice: elements [10:12] of every 'tensor' (one tensor per chunk)."""
-    starts = np.arange(0, d, chunk)
-    return (starts[:, None] + np.array([10, 11])[None, :] % chunk).ravel()
 
 
 class Peers:
@@ -192,8 +186,6 @@ class PeerType(AgentType):
 
     def context(self, private: Any) -> dict[str, Any]:
         from mechsim.core.seeding import SeedTree
-        from mechsim.gauntlet.peers import probe_indices
-
         learner = self.learner_factory()
         n = len(private["types"].compute)
         learner.reset(n_replications=1, n_agents=n, seeds=SeedTree(int(private["seed"])))

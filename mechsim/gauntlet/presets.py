@@ -68,6 +68,7 @@ _TABLE: dict[str, tuple[Constraint, Any, str]] = {
     # weights and aggregation
     "weight_map": (Options(("power", "gather_reserve")), "power", "power-normalised F^gamma, or HEAD's burn + gather/reserve"),
     "gamma": (_POS, 2.2, "power normalisation exponent"),
+    "weight_floor": (_NN, 1e-8, "all weights are zero when sum F^gamma <= weight_floor (min_power_normalization)"),
     "burn_rate": (_P, 0.5, "weight_map='gather_reserve': share burned"),
     "max_topk_peers": (Integer(1, None), 15, "G: peers aggregated per window"),
     "peer_replacement_frequency": (Integer(1, None), 5, "windows between peer-list refreshes"),
@@ -97,6 +98,9 @@ _LEGACY = {
     "n_bins": 1,  # binning arrived with PR #309 (2025-05-11)
     "eval_step": "raw",  # reconstructed: see the family note
     "max_topk_peers": 20,  # `topk_peers` 20 at v0.2.60
+    # legacy F is in units of relative loss improvement; the cheap learner's are ~1e-5, so the
+    # absolute 1e-8 floor on sum F^2 would zero every weight (see the family note)
+    "weight_floor": 0.0,
 }
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -3,8 +3,8 @@
 ``power`` (v0.2.88 ``min_power_normalization``): w = F^gamma / sum F^gamma over F > 0,
 all zeros when that sum is <= 1e-8. ``gather_reserve`` (HEAD v2.1.3): a ``burn_rate``
 share is burned; of the rest 75 % goes to the top 20 positive peers on a linear 2:1
-ramp and 25 % to the next 10 on a geometric 0.5 decay, capped so that the largest
-reserve weight is at most half the smallest gather weight.
+ramp and 25 % to the next 10 on a geometric 0.5 decay, scaled down so that the largest
+reserve weight is at most half the smallest gather weight; then all is renormalised to 1 - burn.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np
 __all__ = ["map_weights", "power_weights", "gather_reserve_weights", "yuma_incentive"]
 
 
-def power_weights(F: np.ndarray, gamma: float) -> np.ndarray:
-    """(..., N) F^gamma normalised over positive F (zeros if the sum is <= 1e-8)."""
+def power_weights(F: np.ndarray, gamma: float, floor: float = 1e-8) -> np.ndarray:
+    """(..., N) F^gamma normalised over positive F (zeros if the sum is <= ``floor``)."""
     pos = np.where(F > 0, F, 0.0) ** gamma
     tot = pos.sum(axis=-1, keepdims=True)
-    return np.divide(pos, tot, out=np.zeros_like(pos), where=tot > 1e-8)
+    return np.divide(pos, tot, out=np.zeros_like(pos), where=tot > floor)
 
 
 def gather_reserve_weights(F: np.ndarray, burn_rate: float, n_gather: int = 20, n_reserve: int = 10) -> np.ndarray:
@@ -39,7 +39,8 @@ def gather_reserve_weights(F: np.ndarray, burn_rate: float, n_gather: int = 20, 
         wr = 0.25 * 0.5 ** np.arange(rv.size)
         if rv.size:
             wr = wr / wr.sum() * 0.25
-            wr = np.minimum(wr, 0.5 * wg.min())
+            if wr.max() > 0.5 * wg.min():  # cap: largest reserve <= half the smallest gather weight
+                wr *= 0.5 * wg.min() / wr.max()
         tot = wg.sum() + wr.sum()
         res[r, g] = wg / tot * (1 - burn_rate)
         res[r, rv] = wr / tot * (1 - burn_rate)
@@ -48,7 +49,7 @@ def gather_reserve_weights(F: np.ndarray, burn_rate: float, n_gather: int = 20, 
 
 def map_weights(F: np.ndarray, s: Mapping[str, Any]) -> np.ndarray:
     if s["weight_map"] == "power":
-        return power_weights(F, s["gamma"])
+        return power_weights(F, s["gamma"], s["weight_floor"])
     return gather_reserve_weights(F, s["burn_rate"])
 
 
