@@ -7,4 +7,5 @@ Yuma), :mod:`protocol` (SimPy windows), :mod:`family`, :mod:`audit`, :mod:`plots
 """
 
 from mechsim.gauntlet import behaviours, learner, mechanism  # noqa: F401  (registers components)
+from mechsim.gauntlet import audit  # noqa: F401,E402  (registers the audit builder)
 from mechsim.gauntlet import family  # noqa: F401,E402

@@ -162,7 +162,7 @@ SPEC = register_family(
             "emission_per_tempo": Setting(Real(0.0, None), 1.0, "miner emission per tempo, tokens"),
             "record_every": Setting(Integer(1, None), 50, "windows between recorded rows"),
             "record_peers": Setting(Boolean(), True, "record per-peer rows (weights, F, B, ordinal)"),
-            "validator_stakes": Setting(RealArray(0.0, None), [1.0], "stakes of the validators (first = highest, posts peer lists)"),
+            "validator_stakes": Setting(RealArray(0.0, None), (1.0,), "stakes of the validators (first = highest, posts peer lists)"),
             "compute_low": Setting(Real(0.0, None, closed="neither"), 1.0, "fewest batches per window of a peer"),
             "compute_high": Setting(Real(0.0, None, closed="neither"), 16.0, "most batches per window (log-uniform)"),
             "latency_s": Setting(Real(0.0, None), 3.0, "mean upload latency after the window end, seconds"),
@@ -170,6 +170,8 @@ SPEC = register_family(
             "copy_delay_s": Setting(Real(0.0, None), 2.0, "download + re-upload time of a copier, seconds"),
             "join_spread": Setting(Integer(0, None), 0, "peers join uniformly in windows [0, join_spread]"),
             "leave_p": Setting(Real(0.0, 1.0), 0.0, "probability that a peer leaves in the second half"),
+            "audit_rounds": Setting(Integer(1, None), 300, "windows per play in `mechsim audit`"),
+            "audit_seeds": Setting(Integer(2, None), 8, "CRN seeds in `mechsim audit`"),
         },
         sections={
             "mechanisms": Section(kind="gauntlet.mechanism", many=True, doc="labelled validator configurations"),

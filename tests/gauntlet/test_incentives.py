@@ -16,12 +16,12 @@ SMALL = dict(dim=256, chunk=64, topk=8)
 N, H = 20, 16  # slots, honest slots
 
 
-def _run(beh, mech=None, n_rounds=600, **kw):
+def _run(beh, mech=None, n_rounds=400, **kw):
     return simulate(beh, n_rounds=n_rounds, mechanism=mech or {}, learner=SMALL, **kw)
 
 
 def test_honest_weights_rise_with_compute_and_concentrate():
-    r = _run(["truthful"] * N, n_rounds=800)
+    r = _run(["truthful"] * N, n_rounds=500)
     rho = spearmanr(r.types.compute, r.share[0]).correlation
     assert rho > 0.8
     # super-linear: the top quarter of compute earns more than its share of compute
@@ -32,7 +32,7 @@ def test_honest_weights_rise_with_compute_and_concentrate():
 def test_mixed_attackers_end_near_zero():
     beh = ["truthful"] * 12 + ["free_ride", "random:-1:1", "copy_best", "copy_best", "wrong_data", "stale:0.5",
                                "malformed:0.5", "late:15"]
-    shares = _run(beh, n_rounds=700).by_behaviour()
+    shares = _run(beh, n_rounds=500).by_behaviour()
     assert shares["truthful"] > 0.97
     for k in ("free_ride", "random", "copy_best", "wrong_data", "stale", "malformed", "late"):
         assert shares[k] < 0.02, (k, shares)

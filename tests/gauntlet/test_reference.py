@@ -29,11 +29,17 @@ class RecordingLearner(QuadraticLearner):
 
 
 class Reference:
-    """Section 2.2, one peer at a time."""
+    """Section 2.2, one peer at a time (also the per-peer loop baseline of benchmarks/bench_gauntlet.py).
 
-    def __init__(self, learner):
+    ``step`` evaluates every eligible peer and posts every eligible peer as the next
+    list unless the caller passes the ``batch`` and the ``posted`` list (the benchmark
+    passes the vectorised validator's random choices, so both do the same scoring).
+    """
+
+    def __init__(self, learner, n=N, d=D, chunk=CHUNK, k=K, probe=PROBE):
         self.L = learner
-        self.F, self.B, self.sync = {p: 0.0 for p in range(N)}, {p: 0.0 for p in range(N)}, {p: 0.0 for p in range(N)}
+        self.n, self.d, self.chunk, self.k, self.probe = n, d, chunk, k, probe
+        self.F, self.B, self.sync = {p: 0.0 for p in range(n)}, {p: 0.0 for p in range(n)}, {p: 0.0 for p in range(n)}
         self.R: dict[int, object] = {}
         self.PL = PlackettLuce(beta=7.0, tau=0.1)
         self.inactive_since: dict[int, int] = {}
@@ -41,29 +47,33 @@ class Reference:
         self.last_upload: dict[int, int] = {}
         self.prev_elig: set[int] = set()
         self.pending: dict[int, float] = {}
-        self.theta = np.zeros(D, dtype=np.float32)
+        self.theta = np.zeros(d, dtype=np.float32)
         self.peer_list: list[int] = []
         self.next_list, self.next_at = None, None
-        self.w = {p: 0.0 for p in range(N)}
+        self.w = {p: 0.0 for p in range(n)}
 
     @staticmethod
-    def lr(t):  # warm-up only (t < 250): 0.1 eta -> eta
-        return 4e-4 * (0.1 + 0.9 * t / 250)
+    def lr(t):  # warm-up 0.1 eta -> eta over 250 windows, then cosine with warm restarts (T_0 20000, T_mult 2)
+        if t < 250:
+            return 4e-4 * (0.1 + 0.9 * t / 250)
+        e, length = t - 250, 20000
+        while e >= length:
+            e, length = e - length, 2 * length
+        return 4e-5 + (4e-4 - 4e-5) * (1 + math.cos(math.pi * e / length)) / 2
 
     def loss(self, theta, xi):
         diff = theta.astype(np.float64) - self.L.star_[0].astype(np.float64) - xi.astype(np.float64)
         return 0.5 * float(np.mean(diff * diff)) + self.L.p_["loss_floor"]
 
-    @staticmethod
-    def dense(idx, vals):
-        out = np.zeros(D)
+    def dense(self, idx, vals):
+        out = np.zeros(self.d)
         for c in range(idx.shape[0]):
             for j in range(idx.shape[1]):
-                out[c * CHUNK + idx[c, j]] = vals[c, j]
+                out[c * self.chunk + idx[c, j]] = vals[c, j]
         return out
 
     def valid(self, rep, p):
-        return rep.count[0, p] == K and np.all((rep.idx[0, p] >= 0) & (rep.idx[0, p] < CHUNK)) and np.all(np.isfinite(rep.vals[0, p]))
+        return rep.count[0, p] == self.k and np.all((rep.idx[0, p] >= 0) & (rep.idx[0, p] < self.chunk)) and np.all(np.isfinite(rep.vals[0, p]))
 
     def in_window(self, rep, p):
         return bool(rep.uploaded[0, p]) and 0.0 <= rep.upload_time[0, p] <= 10.0
@@ -72,14 +82,15 @@ class Reference:
         dbg = rep.debug[0, p]
         if np.any(np.isnan(dbg)):
             return None
-        return float(np.mean(np.abs(self.theta[PROBE] - dbg))) / lr
+        return float(np.mean(np.abs(self.theta[self.probe] - dbg))) / lr
 
     def full_reset(self, p):
         self.F[p] = self.B[p] = self.sync[p] = 0.0
         self.R.pop(p, None)
         self.pending.pop(p, None)
 
-    def step(self, t, rep, xi_rand):
+    def step(self, t, rep, xi_rand, batch=None, posted=None):
+        N = self.n
         lr = self.lr(t)
         for p in range(N):
             if rep.uploaded[0, p]:
@@ -112,7 +123,7 @@ class Reference:
                 self.F[p] *= 0.75
                 self.B[p] *= 0.75
             self.evaluated.add(p)
-        batch = sorted(elig)  # k >= N: everyone eligible is evaluated
+        batch = sorted(elig) if batch is None else [int(p) for p in batch if p >= 0]
         xi_own = self.L.own_shards(t)[0]
         for p in batch:
             if not self.in_window(rep, p):
@@ -147,7 +158,7 @@ class Reference:
         tot = sum(self.F[q] ** 2.2 for q in pos)
         self.w = {p: (self.F[p] ** 2.2 / tot if (p in pos and tot > 1e-8) else 0.0) for p in range(N)}
         if got:
-            total, cnt = np.zeros(D), np.zeros(D)
+            total, cnt = np.zeros(self.d), np.zeros(self.d)
             for p in got:
                 v = rep.vals[0, p].astype(np.float64)
                 norms = np.sqrt((v * v).sum(axis=1, keepdims=True))
@@ -157,7 +168,7 @@ class Reference:
             mean = np.where(cnt > 0, total / np.where(cnt > 0, cnt, 1), 0.0)
             self.theta = self.theta - np.float32(lr) * np.sign(mean).astype(np.float32)
         if t % 5 == 0 and (len(elig) >= 5 or self.peer_list):
-            self.next_list, self.next_at = sorted(elig), t + 2
+            self.next_list, self.next_at = (sorted(elig) if posted is None else [int(p) for p in posted if p >= 0]), t + 2
 
     def ordinal(self, p):
         return self.R[p].ordinal() if p in self.R else 0.0
