@@ -15,6 +15,7 @@ behaviour              what the peer does (spec section 7 row)
 ``copy:j``             copies peer j's payload and re-uploads it ``copy_delay_s`` later (row 3)
 ``copy_best``          copies the peer with the highest current weight (row 3)
 ``partial_copy:j:l``   blends its own gradient with (1 - l) and peer j's payload with l (row 4)
+``partial_copy_best:l`` the same with the peer of highest current weight (row 4)
 ``wrong_data``         trains on a shared public data set instead of its pages (row 5)
 ``overfit:e``          amplifies its pages' specific component e times (row 6)
 ``lazy:f``             uses a fraction f of its compute (row 7)
@@ -46,6 +47,7 @@ __all__ = ["FAMILY_KINDS", "Plan", "plan", "HONEST_KINDS"]
 FAMILY_KINDS: dict[str, tuple[str, ...]] = {
     "copy_best": (),
     "partial_copy": ("target", "blend"),
+    "partial_copy_best": ("blend",),
     "wrong_data": (),
     "overfit": ("epochs",),
     "lazy": ("fraction",),
@@ -165,6 +167,10 @@ def plan(behaviours: Sequence[Behaviour]) -> Plan:
             if not (0 <= b.target < n_agents and 0.0 <= b.blend <= 1.0):
                 raise ParameterError(f"behaviour 'partial_copy:{b.target:g}:{b.blend:g}' of agent {i} needs a target in [0, {n_agents}) and a blend in [0, 1].")
             p.copy[i], p.blend[i] = int(b.target), b.blend
+        elif k == "partial_copy_best":
+            if not 0.0 <= b.blend <= 1.0:
+                raise ParameterError(f"behaviour 'partial_copy_best:{b.blend:g}' of agent {i} needs a blend in [0, 1].")
+            p.copy[i], p.blend[i] = -2, b.blend
         elif k == "wrong_data":
             p.data[i] = PUBLIC
         elif k == "overfit":

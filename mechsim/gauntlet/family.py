@@ -99,13 +99,14 @@ def _ci(x: np.ndarray, lo: float | None = None, hi: float | None = None) -> dict
 
 
 def summarize(scenario: Scenario, tables: Mapping[str, Table]) -> dict[str, Any]:
-    """Per variant: emission share of each behaviour over the second half, concentration, loss,
-    and the Spearman correlation of honest compute with honest emission."""
+    """Per variant: emission share of each behaviour from window ``measure_from * n_rounds`` on
+    (default: the second half), concentration, loss, and the Spearman correlation of honest
+    compute with honest emission."""
     from scipy.stats import spearmanr
 
     shares, loss, peers = tables["shares"], tables["loss"], tables["peers"]
     n_rounds = scenario.settings["n_rounds"]
-    half = n_rounds // 2
+    half = int(scenario.settings["measure_from"] * n_rounds)
     out: dict[str, Any] = {"n_rounds": n_rounds, "n_agents": scenario.settings["n_agents"], "variants": {}}
     for v in shares.unique("variant"):
         sv = shares.where(variant=v)
@@ -133,7 +134,7 @@ def summarize(scenario: Scenario, tables: Mapping[str, Table]) -> dict[str, Any]
                 em = np.bincount(ag, weights=np.asarray(pv["emission"])[m])
                 cp = np.bincount(ag, weights=np.asarray(pv["compute"])[m]) / np.maximum(np.bincount(ag), 1)
                 keep = np.bincount(ag) > 0
-                if keep.sum() > 2:
+                if keep.sum() > 2 and np.ptp(em[keep]) > 0:
                     rho.append(spearmanr(cp[keep], em[keep]).correlation)
             if rho:
                 block["honest_compute_spearman"] = _ci(np.nan_to_num(rho), -1.0, 1.0)
@@ -170,6 +171,7 @@ SPEC = register_family(
             "copy_delay_s": Setting(Real(0.0, None), 2.0, "download + re-upload time of a copier, seconds"),
             "join_spread": Setting(Integer(0, None), 0, "peers join uniformly in windows [0, join_spread]"),
             "leave_p": Setting(Real(0.0, 1.0), 0.0, "probability that a peer leaves in the second half"),
+            "measure_from": Setting(Real(0.0, 1.0, closed="left"), 0.5, "summary metrics average windows from this fraction of the run on"),
             "audit_rounds": Setting(Integer(1, None), 300, "windows per play in `mechsim audit`"),
             "audit_seeds": Setting(Integer(2, None), 8, "CRN seeds in `mechsim audit`"),
         },
