@@ -8,7 +8,7 @@ import pytest
 import mechsim
 from mechsim.core.scenario import load_scenario
 
-TINY = ["scenario.n_rounds=60", "scenario.n_agents=10", "scenario.record_every=20"]
+TINY = ["scenario.n_rounds=40", "scenario.n_agents=10", "scenario.record_every=20"]
 
 
 def test_mixed_runs_and_summarises(tmp_path):
@@ -21,7 +21,7 @@ def test_mixed_runs_and_summarises(tmp_path):
             if k.startswith("share."):
                 assert 0.0 <= ci["ci_low"] <= ci["mean"] <= ci["ci_high"] <= 1.0
     # shares of one record window sum to 1 (or 0 before any weight is set)
-    sh = res.tables["shares"].where(variant="gauntlet", replication=0, window=59)
+    sh = res.tables["shares"].where(variant="gauntlet", replication=0, window=39)
     assert float(np.sum(sh["emission_share"])) == pytest.approx(1.0)
     from mechsim.gauntlet.plots import standard_figures
 
