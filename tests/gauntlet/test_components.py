@@ -193,3 +193,22 @@ def test_bad_settings_are_typed_errors():
         GauntletValidator(preset="v9").reset(n_agents=3, rng=np.random.default_rng(0), learner=learner)
     with pytest.raises(ParameterError, match="multiple of chunk"):
         QuadraticLearner(dim=65, chunk=16).reset(n_replications=1, n_agents=3, seeds=SeedTree(0))
+
+
+def test_peers_join_late_catch_up_and_leave():
+    from mechsim.gauntlet.peers import Peers, PeerTypes
+
+    learner = QuadraticLearner(dim=64, chunk=16, topk=4)
+    learner.reset(n_replications=1, n_agents=3, seeds=SeedTree(0))
+    types = PeerTypes(compute=np.array([4.0, 4.0, 4.0]), latency=np.array([3.0, 3.0, 3.0]),
+                      join=np.array([0.0, 5.0, 0.0]), leave=np.array([np.inf, np.inf, 3.0]))
+    peers = Peers(learner=learner, behaviours=["truthful", "truthful", "stale:1"], types=types, n_replications=1,
+                  rng=np.random.default_rng(0))
+    canon = np.zeros((1, 64), np.float32)
+    for t in range(8):
+        canon = canon - 0.01  # the canonical model moves every window
+        rep = peers.produce(t, canon, np.zeros((1, 3)))
+        assert rep.uploaded[0, 1] == (t >= 5) and rep.uploaded[0, 2] == (t < 3)
+        assert np.isnan(rep.upload_time[0, 1]) == (t < 5)
+    np.testing.assert_allclose(peers.theta[0, 1], canon[0])  # the joiner caught up from the checkpoint
+    assert np.abs(peers.theta[0, 2] - canon[0]).max() > 0.05  # a peer that never applies the aggregate drifts
