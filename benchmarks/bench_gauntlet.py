@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 from mechsim.core.seeding import SeedTree  # noqa: E402
 from mechsim.core.strategy import assign_behaviours  # noqa: E402
 from mechsim.gauntlet.compress import probe_indices  # noqa: E402
-from mechsim.gauntlet.learner import QuadraticLearner  # noqa: E402
 from mechsim.gauntlet.mechanism import GauntletValidator  # noqa: E402
 from mechsim.gauntlet.peers import Peers, draw_types  # noqa: E402
 from tests.gauntlet.test_reference import RecordingLearner, Reference  # noqa: E402

@@ -12,7 +12,7 @@ from mechsim.core.seeding import SeedTree
 from mechsim.core.strategy import parse_behaviour
 from mechsim.errors import ParameterError
 from mechsim.gauntlet.behaviours import plan
-from mechsim.gauntlet.compress import decode, ef_step, index_overlap, topk_compress, valid_payload
+from mechsim.gauntlet.compress import decode, ef_step, index_overlap, valid_payload
 from mechsim.gauntlet.learner import QuadraticLearner
 from mechsim.gauntlet.mechanism import GauntletValidator
 from mechsim.gauntlet.ratings import OpenSkillRater

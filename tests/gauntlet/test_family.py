@@ -30,7 +30,7 @@ def test_mixed_runs_and_summarises(tmp_path):
 
 
 def test_payout_section_settles_every_tempo_through_the_ledger():
-    res = mechsim.run("gauntlet/payout", overrides=["scenario.n_rounds=90"])
+    res = mechsim.run("gauntlet/payout", overrides=["scenario.n_rounds=90", "scenario.join_spread=0", "scenario.leave_p=0.0"])
     pay = res.tables["payouts"]
     assert sorted(set(np.asarray(pay["epoch"]).tolist())) == [0, 1]
     assert float(np.sum(pay["amount"])) == pytest.approx(2.0)  # budget 1 per tempo of 45 windows
