@@ -212,3 +212,10 @@ def test_peers_join_late_catch_up_and_leave():
         assert np.isnan(rep.upload_time[0, 1]) == (t < 5)
     np.testing.assert_allclose(peers.theta[0, 1], canon[0])  # the joiner caught up from the checkpoint
     assert np.abs(peers.theta[0, 2] - canon[0]).max() > 0.05  # a peer that never applies the aggregate drifts
+
+
+def test_copied_gradients_tie_and_ties_share_the_update():
+    # a pure copier's payload is the victim's: same s, a tie in the match (openskill 6.2.0 semantics)
+    rater = OpenSkillRater(mu=25.0, sigma=25 / 3, beta=7.0, tau=0.1, kappa=1e-4)  # templar parameters
+    mu, _ = rater.rate(np.full(3, 25.0), np.full(3, 25 / 3), np.array([1.0, 1.0, 0.5]))
+    np.testing.assert_allclose(mu, [25.61, 25.61, 23.77], atol=0.01)
