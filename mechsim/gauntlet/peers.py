@@ -79,7 +79,7 @@ class Peers:
         """Apply the last canonical update (peers that skip it fall behind); joiners catch up."""
         step = canon - self.canon
         apply = self.rng.random((self.R, self.N)) >= self.plan.skip_sync[None, :]
-        self.theta += np.where(apply[..., None], step[:, None, :], np.float32(0.0))
+        np.add(self.theta, step[:, None, :], out=self.theta, where=apply[..., None])
         self.canon = canon.copy()
 
     def produce(self, t: int, canon: np.ndarray, weights: np.ndarray) -> WindowReports:
