@@ -16,12 +16,12 @@ SMALL = dict(dim=256, chunk=64, topk=8)
 N, H = 20, 16  # slots, honest slots
 
 
-def _run(beh, mech=None, n_rounds=400, **kw):
+def _run(beh, mech=None, n_rounds=300, **kw):
     return simulate(beh, n_rounds=n_rounds, mechanism=mech or {}, learner=SMALL, **kw)
 
 
 def test_honest_weights_rise_with_compute_and_concentrate():
-    r = _run(["truthful"] * N, n_rounds=500)
+    r = _run(["truthful"] * N, n_rounds=400)
     rho = spearmanr(r.types.compute, r.share[0]).correlation
     assert rho > 0.8
     # super-linear: the top quarter of compute earns more than its share of compute
@@ -32,7 +32,7 @@ def test_honest_weights_rise_with_compute_and_concentrate():
 def test_mixed_attackers_end_near_zero():
     beh = ["truthful"] * 12 + ["free_ride", "random:-1:1", "copy_best", "copy_best", "wrong_data", "stale:0.5",
                                "malformed:0.5", "late:15"]
-    shares = _run(beh, n_rounds=500).by_behaviour()
+    shares = _run(beh, n_rounds=400).by_behaviour()
     assert shares["truthful"] > 0.97
     for k in ("free_ride", "random", "copy_best", "wrong_data", "stale", "malformed", "late"):
         assert shares[k] < 0.02, (k, shares)
@@ -46,17 +46,17 @@ def test_mixed_attackers_end_near_zero():
 def test_each_ablation_lets_its_attack_earn(attack, ablation):
     beh = ["truthful"] * H + [attack] * (N - H)
     kind = attack.split(":")[0]
-    guarded = _run(beh).by_behaviour()[kind]
-    open_ = _run(beh, ablation).by_behaviour()[kind]
+    guarded = _run(beh, n_rounds=400).by_behaviour()[kind]
+    open_ = _run(beh, ablation, n_rounds=400).by_behaviour()[kind]
     assert guarded < 0.02
     assert open_ > 0.05 and open_ > 5 * guarded
 
 
 def test_negative_times_negative_pays_only_under_the_plain_legacy_product():
     beh = ["truthful"] * H + ["negneg:40"] * (N - H)
-    pre = _run(beh, {"preset": "legacy-pre-pr108"}, n_rounds=300).by_behaviour()["negneg"]
-    v060 = _run(beh, {"preset": "legacy-v0.2.60"}, n_rounds=300).by_behaviour()["negneg"]
-    paper = _run(beh, {"preset": "paper-v0.2.88"}, n_rounds=300).by_behaviour()["negneg"]
+    pre = _run(beh, {"preset": "legacy-pre-pr108"}, n_rounds=200).by_behaviour()["negneg"]
+    v060 = _run(beh, {"preset": "legacy-v0.2.60"}, n_rounds=200).by_behaviour()["negneg"]
+    paper = _run(beh, {"preset": "paper-v0.2.88"}, n_rounds=200).by_behaviour()["negneg"]
     assert pre > 0.5
     assert v060 < 0.01 and paper < 0.01
 
