@@ -64,7 +64,7 @@ class WorldConfig:
         return self.block_s * self.blocks_per_window
 
 
-def _labels(behaviours: Sequence[Behaviour], plan_kind: np.ndarray, owner: np.ndarray) -> np.ndarray:
+def _labels(behaviours: Sequence[Behaviour], owner: np.ndarray) -> np.ndarray:
     """Behaviour label of each slot (a Sybil's spare slots carry the owner's label)."""
     lab = np.array([b.name for b in behaviours], dtype=object)
     return np.where(owner >= 0, lab[np.where(owner >= 0, owner, 0)], "spare")
@@ -82,7 +82,7 @@ def gauntlet_process(engine: Any, job: Job, *, cfg: WorldConfig, learner: Any, b
     lead = mechs[0]
     peers = Peers(learner=learner, behaviours=behaviours, types=types, n_replications=R, rng=job.seeds.generator("peers"),
                   copy_delay_s=cfg.copy_delay_s, jitter_s=cfg.jitter_s)
-    labels = _labels(behaviours, peers.plan.kind, peers.plan.owner)
+    labels = _labels(behaviours, peers.plan.owner)
     kinds = sorted(set(labels) - {"spare"})
     owner = peers.plan.owner
     pop = {k: float(np.mean([b.name == k for b in behaviours])) for k in kinds}
@@ -147,5 +147,5 @@ def _record(recorder: Any, job: Job, t: int, vtime: float, mech: Any, out: Any, 
 
 def _record_payout(recorder: Any, job: Job, r: int, t: int, now: float, po: Any, settlement: Any) -> None:
     rows = po.node_rows(settlement)
-    recorder.extend("payouts", variant=job.variant, replication=job.replication * 0 + r, round=t, time=now, **rows)
+    recorder.extend("payouts", variant=job.variant, replication=r, round=t, time=now, **rows)
     recorder.append("ledger_gas", variant=job.variant, replication=r, **po.gas_row(settlement))
