@@ -279,6 +279,7 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
     :class:`ConformanceError` naming the claim, the instance and the numbers.
     """
     from mechsim.audit.estimate import audit_game
+    from mechsim.audit.game import MechanismGame
     from mechsim.core.mechanism import BudgetBalance, Mechanism, Truthfulness
 
     spec = get(spec_or_id) if isinstance(spec_or_id, str) else spec_or_id
@@ -331,8 +332,9 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
             games = [inst.game, *(inst.others if claims.truthful is Truthfulness.DOMINANT else ())]
             for g in games:
                 # where the others misreport, the claim is about the agents who tell the truth
-                profile = getattr(g, "profile", None)
-                agents = None if profile is None else [a for a, b in zip(g.agents(), profile, strict=True) if b.is_truthful]
+                agents = None
+                if isinstance(g, MechanismGame):
+                    agents = [a for a, b in zip(g.agents(), g.profile, strict=True) if b.is_truthful]
                 audit = audit_game(g, agents=agents, n_seeds=inst.n_seeds)
                 for gain in audit.gains:
                     if gain.ci_low > eps + inst.tol:

@@ -36,6 +36,7 @@ from mechsim.errors import ParameterError
 
 __all__ = [
     "BEHAVIOURS",
+    "register_behaviour",
     "Behaviour",
     "parse_behaviour",
     "apply_behaviours",
@@ -59,6 +60,24 @@ BEHAVIOURS: dict[str, tuple[str, ...]] = {
     "late": ("delay",),
     "intermittent": ("p",),
 }
+
+
+
+def register_behaviour(kind: str, params: tuple[str, ...] = (), *, family: str) -> None:
+    """Add a family's own behaviour kind to the zoo (``"wrong_data"``, ``"stale:q"``).
+
+    Its text form then parses like the shared ones; :func:`apply_behaviours` leaves
+    its reports as they are (the family's protocol gives it its meaning). Registering
+    the same kind again with the same parameters is a no-op; other parameters, or a
+    shared kind, are an error.
+    """
+    known = BEHAVIOURS.get(kind)
+    if known is not None and (known != tuple(params) or kind in _SHARED_KINDS):
+        raise ParameterError(f"behaviour kind {kind!r} of {family} is already in the zoo with parameters {known}; got {tuple(params)}.")
+    BEHAVIOURS[kind] = tuple(params)
+
+
+_SHARED_KINDS = frozenset(BEHAVIOURS)
 
 #: Behaviours whose report is a transform of the truthful report (see apply_behaviours).
 _REPORT_KINDS = ("truthful", "scaled", "fixed", "random", "copy", "free_ride")

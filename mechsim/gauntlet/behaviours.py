@@ -1,9 +1,9 @@
 """Peer behaviours: the shared zoo mapped to Gauntlet actions, plus the family's own kinds.
 
-The shared zoo (:mod:`mechsim.core.strategy`) has no extension hook, so the kinds the
-zoo lacks are added to its :data:`~mechsim.core.strategy.BEHAVIOURS` table when this
-module is imported (``setdefault``: a kind another family already added with other
-parameters is an error, never silently replaced). Every kind, zoo or family, maps
+The kinds the shared zoo (:mod:`mechsim.core.strategy`) lacks are registered with
+:func:`~mechsim.core.strategy.register_behaviour` when this module is imported (a kind
+another family already added with other parameters is an error, never silently
+replaced). Every kind, zoo or family, maps
 to the per-peer action arrays of :class:`Plan`, so the protocol stays vectorised.
 
 =====================  ====================================================================
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.core.strategy import BEHAVIOURS, Behaviour
+from mechsim.core.strategy import Behaviour, register_behaviour
 from mechsim.errors import ParameterError
 
 __all__ = ["FAMILY_KINDS", "Plan", "plan", "HONEST_KINDS"]
@@ -58,8 +58,7 @@ FAMILY_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 for _k, _names in FAMILY_KINDS.items():
-    if BEHAVIOURS.setdefault(_k, _names) != _names:
-        raise ParameterError(f"behaviour kind {_k!r} is already in the shared zoo with parameters {BEHAVIOURS[_k]}; gauntlet needs {_names}.")
+    register_behaviour(_k, _names, family="gauntlet")
 
 #: kinds whose peers do honest, unique work (their gradient, their pages, their time)
 HONEST_KINDS = ("truthful", "lazy", "sybil", "scaled")

@@ -54,10 +54,7 @@ def make_payouts(scenario: Scenario, n_agents: int, n_rounds: int, n_replication
     out = []
     for _ in range(n_replications):
         po = cfg.build()
-        try:
-            po.reset(n_agents=n_agents, n_rounds=n_rounds)
-        except NameError:  # ledger/token-payout-v1's reset names an undefined `n_nodes` (shared bug, see note)
-            po.weights_ = np.zeros(n_agents)
+        po.reset(n_agents=n_agents, n_rounds=n_rounds)
         out.append(po)
     return out
 

@@ -219,3 +219,15 @@ def test_dominant_claims_are_tested_where_the_others_misreport(toy_instances, mo
 
     monkeypatch.setitem(INSTANCES, "toy.mechanism", make)
     assert check_mechanism(_spec(_Posted))["truthful"]["instances"] == 2
+
+
+def test_a_family_registers_its_own_behaviour_kinds(monkeypatch):
+    from mechsim.core import strategy
+
+    monkeypatch.setitem(strategy.BEHAVIOURS, "toy_kind", ("x",))
+    assert parse_behaviour("toy_kind:2").x == 2.0
+    strategy.register_behaviour("toy_kind", ("x",), family="toy")  # the same again: fine
+    with pytest.raises(ParameterError, match="already in the zoo"):
+        strategy.register_behaviour("toy_kind", ("y",), family="other")
+    with pytest.raises(ParameterError, match="already in the zoo"):
+        strategy.register_behaviour("scaled", ("factor",), family="toy")  # shared kinds are not redefined
