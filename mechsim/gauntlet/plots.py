@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from mechsim.plots import figure, save
 
 __all__ = ["standard_figures", "plot_shares", "plot_concentration", "plot_trajectories", "plot_loss"]
 
@@ -32,7 +30,7 @@ def _mean_by(t: Any, key: str, val: str, where: np.ndarray) -> tuple[np.ndarray,
 
 def plot_shares(shares: Any, path: Path, title: str = "") -> Path:
     variants = list(shares.unique("variant"))
-    fig, axes = plt.subplots(1, len(variants), figsize=(4.2 * len(variants), 3.4), squeeze=False, sharey=True)
+    fig, axes = figure(nrows=1, ncols=len(variants), figsize=(4.2 * len(variants), 3.4), squeeze=False, sharey=True)
     for ax, v in zip(axes[0], variants):
         m = _col(shares, "variant") == v
         for b in sorted(set(_col(shares, "behaviour")[m].tolist())):
@@ -44,14 +42,11 @@ def plot_shares(shares: Any, path: Path, title: str = "") -> Path:
     axes[0][0].set_ylabel("emission share")
     axes[0][-1].legend(fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_concentration(loss: Any, path: Path, title: str = "") -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, axes = figure(nrows=1, ncols=2, figsize=(9, 3.4))
     for v in loss.unique("variant"):
         m = _col(loss, "variant") == v
         for ax, metric in zip(axes, ("top5_share", "hhi")):
@@ -61,14 +56,11 @@ def plot_concentration(loss: Any, path: Path, title: str = "") -> Path:
             ax.set_xlabel("window")
     axes[1].legend(fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_trajectories(peers: Any, path: Path, variant: str, title: str = "", per_behaviour: int = 2) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, axes = figure(nrows=1, ncols=2, figsize=(9, 3.4))
     m = (_col(peers, "variant") == variant) & (_col(peers, "replication") == 0)
     beh = _col(peers, "behaviour")
     colours: dict[str, Any] = {}
@@ -86,14 +78,11 @@ def plot_trajectories(peers: Any, path: Path, variant: str, title: str = "", per
         ax.set_xlabel("window")
     axes[1].legend(fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_loss(loss: Any, path: Path, title: str = "") -> Path:
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = figure(figsize=(5.5, 3.4))
     for v in loss.unique("variant"):
         x, y = _mean_by(loss, "window", "excess_loss", _col(loss, "variant") == v)
         ax.plot(x, y, label=str(v))
@@ -102,10 +91,7 @@ def plot_loss(loss: Any, path: Path, title: str = "") -> Path:
     ax.set_ylabel("canonical excess loss")
     ax.legend(fontsize=7)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def standard_figures(results: Any, figdir: Path) -> list[Path]:

@@ -7,16 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from mechsim.plots import figure, save
+
 __all__ = ["standard_figures", "plot_reward_vs_join", "plot_reward_vs_value", "plot_quality_vs_reward", "plot_fcheck_table"]
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _mean_by(table: Any, keys: tuple[str, ...], col: str) -> dict[tuple, float]:
@@ -28,10 +21,9 @@ def _mean_by(table: Any, keys: tuple[str, ...], col: str) -> dict[tuple, float]:
 
 def plot_reward_vs_join(results: Any, path: Path) -> Path:
     """Reward value of every party against the swept party's join time, one panel per scheme."""
-    plt = _plt()
     rw = results.tables["rewards"]
     variants = rw.unique("variant")
-    fig, axes = plt.subplots(1, len(variants), figsize=(3.2 * len(variants), 3.0), sharey=True, squeeze=False)
+    fig, axes = figure(nrows=1, ncols=len(variants), figsize=(3.2 * len(variants), 3.0), sharey=True, squeeze=False)
     means = _mean_by(rw, ("variant", "sweep_join", "agent"), "reward")
     base = _mean_by(rw, ("variant", "sweep_join", "agent"), "standalone")
     agent = results.scenario.settings["sweep_agent"]
@@ -45,17 +37,13 @@ def plot_reward_vs_join(results: Any, path: Path) -> Path:
         ax.set_xlabel(f"join time of party {agent}" if agent is not None else "episode")
     axes[0][0].set_ylabel("reward value (dotted: standalone)")
     axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_reward_vs_value(results: Any, path: Path) -> Path:
     """Reward value against the party's Shapley value (data value), every episode, per scheme."""
-    plt = _plt()
     rw = results.tables["rewards"]
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    fig, ax = figure(figsize=(4.5, 3.5))
     for v in rw.unique("variant"):
         sub = rw.where(variant=v)
         ax.scatter(sub["shapley"], sub["reward"], s=12, label=v, alpha=0.7)
@@ -64,28 +52,21 @@ def plot_reward_vs_value(results: Any, path: Path) -> Path:
     ax.set_xlabel("data value (Shapley)")
     ax.set_ylabel("reward value")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_quality_vs_reward(results: Any, path: Path) -> Path:
     """Reward-model quality (MNLP or R^2) against the reward value."""
-    plt = _plt()
     rw = results.tables["rewards"]
     metric = str(rw["quality_metric"][0]) if len(rw) else "quality"
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    fig, ax = figure(figsize=(4.5, 3.5))
     for v in rw.unique("variant"):
         sub = rw.where(variant=v)
         ax.scatter(sub["reward"], sub["quality"], s=12, label=v, alpha=0.7)
     ax.set_xlabel("reward value")
     ax.set_ylabel(f"reward model {metric}" + (" (lower is better)" if metric == "mnlp" else ""))
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def fcheck_matrix(results: Any) -> tuple[list[str], list[str], np.ndarray]:
@@ -105,9 +86,8 @@ def fcheck_matrix(results: Any) -> tuple[list[str], list[str], np.ndarray]:
 
 def plot_fcheck_table(results: Any, path: Path) -> Path:
     """The F-check table: share of episodes in which each condition holds (blank: no case)."""
-    plt = _plt()
     variants, conds, m = fcheck_matrix(results)
-    fig, ax = plt.subplots(figsize=(0.7 * len(conds) + 2.5, 0.45 * len(variants) + 1.2))
+    fig, ax = figure(figsize=(0.7 * len(conds) + 2.5, 0.45 * len(variants) + 1.2))
     ax.imshow(np.nan_to_num(m, nan=0.5), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
     for a in range(len(variants)):
         for b in range(len(conds)):
@@ -115,10 +95,7 @@ def plot_fcheck_table(results: Any, path: Path) -> Path:
     ax.set_xticks(range(len(conds)), conds)
     ax.set_yticks(range(len(variants)), variants)
     ax.set_title("share of episodes where F holds", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def standard_figures(results: Any, figdir: Path) -> list[Path]:
