@@ -81,7 +81,7 @@ class InfoGame:
     def n_senders(self) -> int:
         return self.q.ndim - 1
 
-    @property
+    @cached_property
     def sig_sizes(self) -> tuple[int, ...]:
         return tuple(int(k) for k in self.q.shape[1:])
 
@@ -89,7 +89,7 @@ class InfoGame:
     def n_actions(self) -> int:
         return self.u_receiver.shape[0]
 
-    @property
+    @cached_property
     def n_profiles(self) -> int:
         return int(np.prod(self.sig_sizes))
 
@@ -138,9 +138,13 @@ class InfoGame:
         return float((self.u_receiver @ self.prior).max())
 
     # -- sampling ----------------------------------------------------------------
+    @cached_property
+    def _cdf(self) -> np.ndarray:
+        return np.cumsum(self.q.ravel())
+
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``n`` i.i.d. draws of (state (n,), profile index (n,)) from ``q``, by inverse CDF."""
-        cdf = np.cumsum(self.q.ravel())
+        cdf = self._cdf
         k = np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right"), cdf.size - 1)
         return k // self.n_profiles, k % self.n_profiles
 
