@@ -89,7 +89,7 @@ def plot_values(results: Any, path: Path, *, title: str = "") -> Path:
     s = results.summary
     labels = list(s["variants"])
     x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(labels) + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(labels) + 2) + 2.2, 4.2))
     for off, key, name in ((-0.18, "value", "value (truthful reports)"), (0.18, "realised_value", "realised (scenario's senders)")):
         m = np.array([s["variants"][lb][key]["mean"] for lb in labels])
         lo = np.array([s["variants"][lb][key]["ci_low"] for lb in labels])
@@ -103,7 +103,7 @@ def plot_values(results: Any, path: Path, *, title: str = "") -> Path:
     ax.set_title(title, fontsize=10)
     lo_all = min(g["no_information"]["mean"], *(s["variants"][lb]["realised_value"]["ci_low"] for lb in labels))
     ax.set_ylim(max(0.0, lo_all - 0.1), min(1.05, g["first_best"]["mean"] + 0.1))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
