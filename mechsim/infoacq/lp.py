@@ -185,6 +185,7 @@ def solve_ic_lp(
     epsilon: float = 0.0,
     payment_cap: float | None = None,
     solver: str = "HIGHS",
+    highs_method: str | None = None,
 ) -> LPSolution:
     """The optimal (epsilon-)IC mechanism for ``coef``, built sparse and solved by cvxpy.
 
@@ -195,6 +196,7 @@ def solve_ic_lp(
     epsilon : IC rows may be violated by this much (ex-ante scale; default 0, exact IC)
     payment_cap : upper bound on every transfer (None: unbounded)
     solver : ``"HIGHS"`` (default) or ``"CLARABEL"``
+    highs_method : HiGHS's ``solver`` option (``"simplex"``, ``"ipm"``, ``"pdlp"``); None: HiGHS's choice
     """
     start = time.perf_counter()
     P, A = coef.n_profiles, coef.n_actions
@@ -207,7 +209,7 @@ def solve_ic_lp(
     if payments and payment_cap is not None:
         cons.append(x[P * A :] <= float(payment_cap))
     prob = cp.Problem(cp.Maximize(_objective(coef, payments) @ x), cons)
-    _solve(prob, solver)
+    _solve(prob, solver, **({"highs_options": {"solver": highs_method}} if highs_method and solver == "HIGHS" else {}))
     return LPSolution(float(prob.value), _table(x.value, coef, payments), str(prob.status), time.perf_counter() - start, labels.shape[0], vals.size)
 
 

@@ -33,7 +33,7 @@ with ``parametric=False`` re-solves from scratch every round (the benchmark's ba
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -101,7 +101,6 @@ class _Online(DirectMechanism):
 
     claims: ClassVar[Claims] = Claims(truthful=Truthfulness.NONE, randomized=True)
 
-    #: the first scheduled solve round is ``first_solve()``; doubling epochs multiply it by 2
     def start(self) -> None:
         g, p = self.game_, self.params_
         self.est_ = Estimator(g.n_states, g.sig_sizes, g.n_actions, g.u_receiver)
