@@ -33,10 +33,10 @@ def reference_slopes(scenario: Any, label: str) -> tuple[float, float] | None:
 def plot_loglog(results: Any, path: Path, *, metric: str = "cum_regret", title: str = "") -> Path:
     """Cumulative |metric| against T, log-log, per variant, with dashed reference slopes.
 
-    Lines: the anytime curve inside the largest-horizon run (mean over replications at
-    every block end); markers: the final value of every horizon's run. Negative regret
-    (the relaxed mechanism beating the IC optimum on truthful reports) is drawn by its
-    absolute value with hollow markers.
+    With several horizons: the final value of every horizon's run (means over
+    replications), since explore-then-commit plans for its T; with one horizon: the
+    anytime curve of that run. Negative regret (the relaxed mechanism beating the IC
+    optimum on truthful reports) is drawn by its absolute value, hollow markers.
     """
     plt = _plt()
     ep = results.tables["epochs"]
@@ -46,27 +46,30 @@ def plot_loglog(results: Any, path: Path, *, metric: str = "cum_regret", title: 
     for k, label in enumerate(ep.unique("variant")):
         c = colours[k % len(colours)]
         sub = ep.where(variant=label)
-        T = int(sub["n_rounds"].max())
-        big = sub.where(n_rounds=T)
-        ends = np.array(sorted(set(big["t_end"].tolist())))
-        mean = np.array([np.mean(big.where(t_end=e)[metric]) for e in ends])
-        ok = np.abs(mean) > 0
-        if ok.any():
-            ax.plot(ends[ok], np.abs(mean[ok]), color=c, lw=1.2, label=str(label))
-        hs = sorted(set(sub["n_rounds"].tolist()))
-        fin = np.array([np.mean(sub.where(n_rounds=h, t_end=h)[metric]) for h in hs])
-        pos = np.abs(fin) > 0
-        if pos.any():
-            hs_a = np.array(hs)[pos]
-            f = fin[pos]
-            ax.scatter(hs_a[f >= 0], f[f >= 0], s=28, color=c)
-            ax.scatter(hs_a[f < 0], -f[f < 0], s=28, edgecolors=c, facecolors="none")
+        hs = np.array(sorted(set(sub["n_rounds"].tolist())))
+        if hs.size >= 2:
+            # regret against T: the final value of every horizon's run (each run plans for its T)
+            xs = hs
+            ys = np.array([np.mean(sub.where(n_rounds=h, t_end=h)[metric]) for h in hs])
+        else:
+            # one horizon: the anytime curve of that run (mean over replications at every block end)
+            big = sub.where(n_rounds=int(hs[0]))
+            xs = np.array(sorted(set(big["t_end"].tolist())))
+            ys = np.array([np.mean(big.where(t_end=e)[metric]) for e in xs])
+        ok = np.abs(ys) > 0
+        if not ok.any():
+            continue
+        x, y = xs[ok], ys[ok]
+        ax.plot(x, np.abs(y), color=c, lw=1.2, label=str(label))
+        if hs.size >= 2:
+            ax.scatter(x[y >= 0], y[y >= 0], s=28, color=c)
+            ax.scatter(x[y < 0], -y[y < 0], s=28, edgecolors=c, facecolors="none")
         ref = reference_slopes(results.scenario, label)
-        if ref is not None and ok.any():
-            s = ref[which]
-            x0, y0 = ends[ok][len(ends[ok]) // 2], np.abs(mean[ok])[len(ends[ok]) // 2]
-            xs = np.array([ends[ok][0], ends[ok][-1]], dtype=float)
-            ax.plot(xs, y0 * (xs / x0) ** s, ls="--", color=c, lw=0.9, alpha=0.7, label=f"T^{s:.2f}")
+        if ref is not None:
+            sl = ref[which]
+            mid = len(x) // 2
+            xr = np.array([x[0], x[-1]], dtype=float)
+            ax.plot(xr, np.abs(y[mid]) * (xr / x[mid]) ** sl, ls="--", color=c, lw=0.9, alpha=0.7, label=f"T^{sl:.2f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("T (rounds)")
