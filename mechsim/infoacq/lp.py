@@ -37,6 +37,7 @@ __all__ = [
     "ic_triplets",
     "solve_ic_lp",
     "solve_cached",
+    "solve_ic_lp_colgen",
     "ParametricICLP",
     "ic_gains",
     "receiver_value",
@@ -328,3 +329,76 @@ def best_response_maps(coef: Coefficients, table: MechanismTable, *, tol: float 
         keep = g[np.arange(g.shape[0]), best] <= tol
         maps.append(np.where(keep, np.arange(g.shape[0]), best))
     return maps
+
+
+def solve_ic_lp_colgen(coef: Coefficients, *, epsilon: float = 0.0, tol: float = 1e-10, max_iter: int = 5000) -> LPSolution:
+    """The same LP without transfers, by column generation (Dantzig-Wolfe) over deterministic
+    mechanisms: for instances with many profiles and few IC rows (many senders).
+
+    The feasible set is a product of simplices cut by K IC rows. The master LP mixes
+    deterministic mechanisms ``a(j)`` (columns: their objective and their K IC row values)
+    under the K rows and a convexity row; pricing, given the row duals ``lam``, picks per
+    profile ``argmax_a c[j, a] - (G^T lam)[j, a]`` (one sparse mat-vec). It stops when no
+    column has positive reduced value (gap <= ``tol`` times the objective scale); the
+    mechanism is the mix of the columns, so ``phi`` is a lottery exactly as in the LP.
+    Masters are solved by HiGHS through ``scipy.optimize.linprog`` (duals needed each step).
+    """
+    from scipy.optimize import linprog
+
+    start = time.perf_counter()
+    P, A = coef.n_profiles, coef.n_actions
+    rows, cols, vals, labels = ic_triplets(coef, payments=False)
+    K = labels.shape[0]
+    G = sp.csr_matrix((vals, (rows, cols)), shape=(K, P * A))
+    GT = G.T.tocsr()
+    c = coef.W_R.ravel()
+    cols_a: list[np.ndarray] = [np.full(P, a) for a in range(A)] + [coef.W_R.argmax(axis=1)]
+    flat = lambda acts: np.arange(P) * A + acts  # noqa: E731
+
+    def column(acts: np.ndarray) -> tuple[float, np.ndarray]:
+        x = flat(acts)
+        return float(c[x].sum()), np.asarray(G[:, x].sum(axis=1)).ravel()
+
+    objs, gs = zip(*(column(a) for a in cols_a))
+    objs, gs = list(objs), list(gs)
+    eps = float(epsilon)
+
+    def lagrangian(lam: np.ndarray) -> tuple[float, np.ndarray]:
+        """Upper bound ``eps * sum(lam) + sum_j max_a red[j, a]`` (any lam >= 0) and the argmax column."""
+        red = (c - (GT @ lam if K else 0.0)).reshape(P, A)
+        acts = red.argmax(axis=1)
+        return float(eps * lam.sum() + red[np.arange(P), acts].sum()), acts
+
+    best_ub, center = np.inf, np.zeros(K)
+    value = -np.inf
+    for _ in range(max_iter):
+        res = linprog(-np.array(objs), A_ub=np.array(gs).T if K else None, b_ub=np.full(K, eps) if K else None,
+                      A_eq=np.ones((1, len(objs))), b_eq=[1.0], bounds=(0, None), method="highs")
+        if res.status != 0:
+            raise MechsimError(f"the column-generation master LP did not solve: {res.message}")
+        value = -res.fun
+        lam = np.clip(-res.ineqlin.marginals, 0.0, None) if K else np.zeros(0)
+        ub, acts = lagrangian(lam)
+        if ub < best_ub:
+            best_ub, center = ub, lam
+        if best_ub - value <= tol * max(1.0, abs(value)):
+            break
+        # Wentges smoothing: price at a point between the best-bound duals and the master's,
+        # which stops degenerate master duals from re-proposing useless columns
+        ub_s, acts_s = lagrangian(0.5 * center + 0.5 * lam)
+        if ub_s < best_ub:
+            best_ub, center = ub_s, 0.5 * center + 0.5 * lam
+        o, g = column(acts_s)
+        if o - lam @ g - value + eps * lam.sum() <= tol * max(1.0, abs(value)):  # mis-priced: use the master's duals
+            o, g = column(acts)
+            acts_s = acts
+        objs.append(o)
+        gs.append(g)
+        cols_a.append(acts_s)
+    w = np.clip(res.x, 0.0, None)
+    phi = np.zeros((P, A))
+    for wk, acts in zip(w, cols_a[: w.size], strict=True):  # the last priced column may be unsolved at max_iter
+        if wk > 0:
+            phi[np.arange(P), acts] += wk
+    phi /= phi.sum(axis=1, keepdims=True)
+    return LPSolution(float(value), MechanismTable(phi=phi, pay=np.zeros((coef.n_senders, P))), "optimal", time.perf_counter() - start, K, vals.size)

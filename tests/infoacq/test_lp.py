@@ -191,3 +191,15 @@ def test_sampling_follows_the_joint_law():
     freq = np.zeros(g.Q.shape)
     np.add.at(freq, (states, profiles), 1.0)
     assert np.abs(freq / 200_000 - g.Q).max() < 0.01
+
+
+@pytest.mark.parametrize("game", _random_games(4), ids=lambda g: str(g.q.shape))
+@pytest.mark.parametrize("eps", [0.0, 0.03])
+def test_column_generation_reaches_the_lp_optimum(game, eps):
+    from mechsim.infoacq.lp import solve_ic_lp_colgen
+
+    c = coefficients(game)
+    cg = solve_ic_lp_colgen(c, epsilon=eps)
+    assert cg.value == pytest.approx(solve_ic_lp(c, payments=False, epsilon=eps).value, abs=1e-7)
+    assert receiver_value(c, cg.table) == pytest.approx(cg.value, abs=1e-7)
+    assert violation(c, cg.table) <= eps + 1e-7
