@@ -112,3 +112,18 @@ def test_best_responding_senders_cost_the_receiver_only_when_ic_is_violated():
     assert relaxed.cum_realised_regret / T > 0.1  # misreports: realised utility falls to about 0.5
     assert truthful.cum_realised_regret / T < 0  # the paper's accounting with truthful senders
     assert relaxed.rows[0]["value"] > opt
+
+
+def test_check_mechanism_catches_a_relaxed_lp_that_claims_exact_ic():
+    from typing import ClassVar
+
+    from mechsim.core.mechanism import Claims, Truthfulness
+    from mechsim.core.registry import ComponentSpec
+    from mechsim.testing import ConformanceError
+
+    class Overclaims(RelaxedIC):
+        claims: ClassVar[Claims] = Claims(truthful=Truthfulness.BAYESIAN, randomized=True)
+
+    spec = ComponentSpec(id="infoacq/overclaims-v1", kind="infoacq.mechanism", factory=Overclaims)
+    with pytest.raises(ConformanceError, match="claims bayesian truthfulness"):
+        check_mechanism(spec, epsilon=0.1)
