@@ -267,7 +267,8 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
     - ``individually_rational``: every agent's utility >= its outside option - tol,
       every round;
     - ``truthful``: the auditor's largest gain must not be significant, i.e. every
-      deviation's CI lower bound <= epsilon (0 for ``dominant`` and ``bayesian``;
+      deviation's CI lower bound <= epsilon (two-sided 95% intervals, Bonferroni-corrected
+      over the instance's deviations) (0 for ``dominant`` and ``bayesian``;
       ``Claims.epsilon`` or the instance's for ``approximate``); ``dominant`` is
       tested at every profile of the others an instance lists too, auditing the
       agents that play ``truthful`` in that profile;
@@ -335,7 +336,9 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
                 agents = None
                 if isinstance(g, MechanismGame):
                     agents = [a for a, b in zip(g.agents(), g.profile, strict=True) if b.is_truthful]
-                audit = audit_game(g, agents=agents, n_seeds=inst.n_seeds)
+                # one-sided tests over many deviations: Bonferroni keeps the family-wise false alarm at 2.5%
+                n_tests = sum(len(g.deviations(a)) for a in (agents if agents is not None else g.agents()))
+                audit = audit_game(g, agents=agents, n_seeds=inst.n_seeds, level=1.0 - 0.05 / max(1, n_tests))
                 for gain in audit.gains:
                     if gain.ci_low > eps + inst.tol:
                         raise conformance_error(
