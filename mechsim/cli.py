@@ -24,15 +24,25 @@ def _progress_flag(args: argparse.Namespace) -> bool | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from mechsim.core.results import find_complete_run
     from mechsim.core.runner import run_scenario
     from mechsim.core.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.set or [], seed=args.seed)
-    results = run_scenario(scenario, progress=_progress_flag(args))
+    if not args.force:
+        found = find_complete_run(args.out, scenario)
+        if found is not None:
+            from mechsim.core.runner import load_results
+
+            print(f"reusing {found}: an identical, complete run (same resolved scenario and seed) is already there; "
+                  "pass --force to compute it again")
+            _print_summary(load_results(found))
+            return 0
+    results = run_scenario(scenario, progress=_progress_flag(args), argv=["mechsim", *sys.argv[1:]])
     # An interrupted run may lack tables its plots need: write the rows, skip the figures.
     path = results.write(args.out, plot=results.complete and not args.no_plot)
     if not results.complete:
-        print(f"interrupted: wrote the finished part to {path}", file=sys.stderr)
+        print(f"interrupted: wrote the finished part to {path} (a complete run of the same scenario and seed is never replaced by it)", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"wrote {path}")
     _print_summary(results)
@@ -175,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(r)
     r.add_argument("--out", default="results", help="results root (default: results)")
     r.add_argument("--no-plot", action="store_true", help="skip the figures")
+    r.add_argument("--force", action="store_true", help="recompute even when an identical complete run is in --out")
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("sweep", help="run a grid of scenario variants over several seeds")

@@ -57,7 +57,7 @@ def run_cell(task: Mapping[str, Any]) -> dict[str, Any]:
     flattened sweep metrics (floats) and the run's summary.
     """
     scenario = parse_scenario(task["scenario"], file=task.get("file"))
-    results = run_scenario(scenario, progress=False)
+    results = run_scenario(scenario, progress=False, run_info=False)
     if not results.complete:
         # run_scenario turns Ctrl-C into partial results; a sweep records only finished runs.
         raise CellInterrupted()
@@ -77,6 +77,6 @@ def run_cell(task: Mapping[str, Any]) -> dict[str, Any]:
         "seed_index": int(task["seed_index"]),
         "seed": int(scenario.seed),
         "params": {k: v for k, v in task["params"]},
-        "metrics": {k: (v if math.isfinite(v) else repr(v)) for k, v in metrics.items()},
+        "metrics": {k: (v if math.isfinite(v) else None) for k, v in metrics.items()},
         "summary": jsonable(results.summary),
     }

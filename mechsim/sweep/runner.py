@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mechsim.core.family import get_family
+from mechsim.core.fileio import safe_child
 from mechsim.core.progress import Progress
 from mechsim.core.scenario import Scenario, load_scenario
 from mechsim.core.table import Table
@@ -72,8 +73,9 @@ class SweepInterrupted(SweepError):
         self.result = result
 
 
-def default_out(scenario_name: str) -> Path:
-    return Path("results") / "sweeps" / scenario_name
+def default_out(scenario_name: str, root: str | os.PathLike = "results") -> Path:
+    """``<root>/sweeps/<scenario name>`` (the name is checked to be a safe slug)."""
+    return safe_child(Path(root) / "sweeps", scenario_name)
 
 
 def _as_list(items: Iterable[str] | str | None, what: str) -> list[str]:
