@@ -148,11 +148,11 @@ class TokenPayout:
             if scaled.size and not np.max(scaled) < 2.0**63:
                 top = float(np.max(c))
                 raise ParameterError(
-                    f"The 'contribution_scale' parameter of Payout (scenario key payout.contribution_scale) is too "
+                    f"The 'contribution_scale' parameter of TokenPayout (scenario key payout.contribution_scale) is too "
                     f"large: contribution {top:.6g} x contribution_scale {scale} = {top * float(scale):.6g} does not "
                     f"fit an int64 contribution record (at most 2**63-1). Lower payout.contribution_scale.",
                     parameter="contribution_scale",
-                    owner="Payout",
+                    owner="TokenPayout",
                     section="payout",
                 )
             ints = scaled.astype(np.int64)
