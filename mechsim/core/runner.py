@@ -148,10 +148,20 @@ def check_resources(scenario: Scenario) -> int | None:
 
 
 # -- signals ----------------------------------------------------------------------------
+_SIGTERM_INTERRUPTS = True
+
+
+def keep_default_sigterm() -> None:
+    """In this process SIGTERM keeps its default action (sweep workers: they must just die)."""
+    global _SIGTERM_INTERRUPTS
+    _SIGTERM_INTERRUPTS = False
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """While inside, SIGTERM raises ``KeyboardInterrupt`` (as Ctrl-C does); main thread only."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _SIGTERM_INTERRUPTS or threading.current_thread() is not threading.main_thread():
         yield
         return
 

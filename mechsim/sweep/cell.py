@@ -38,6 +38,9 @@ def worker_init(parent_pid: int | None = None) -> None:
     orphaned workers computing cells nobody will record.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from mechsim.core.runner import keep_default_sigterm
+
+    keep_default_sigterm()  # a parent's SIGTERM-as-Ctrl-C handler, inherited by fork, must not keep us alive
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -57,7 +60,7 @@ def run_cell(task: Mapping[str, Any]) -> dict[str, Any]:
     flattened sweep metrics (floats) and the run's summary.
     """
     scenario = parse_scenario(task["scenario"], file=task.get("file"))
-    results = run_scenario(scenario, progress=False, run_info=False)
+    results = run_scenario(scenario, progress=False)
     if not results.complete:
         # run_scenario turns Ctrl-C into partial results; a sweep records only finished runs.
         raise CellInterrupted()
