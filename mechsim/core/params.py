@@ -100,10 +100,6 @@ class _Interval(Constraint):
             return ""
         left = "[" if self.closed in ("both", "left") and self.low is not None else "("
         right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
-        if self.high is None and self.closed == "right":
-            right = "]"
-        if self.low is None and self.closed == "left":
-            left = "["
         return f" in {left}{_fmt_bound(self.low, '-inf')}, {_fmt_bound(self.high, 'inf')}{right}"
 
 

@@ -214,12 +214,12 @@ class Table:
             return str(v.item() if hasattr(v, "item") else v)
 
         body = [[cell(c, i) for c in cols] for i in idx]
-        widths = [min(width, max([len(c)] + [len(r[j]) for r in body])) for j, c in enumerate(cols)]
+        widths = [max(len(c), min(width, max([0] + [len(r[j]) for r in body]))) for j, c in enumerate(cols)]
 
         def clip(s: str, w: int) -> str:
             return s if len(s) <= w else s[: w - 1] + "~"
 
-        lines = ["  ".join(clip(c, w).rjust(w) for c, w in zip(cols, widths))]
+        lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
         lines += ["  ".join(clip(v, w).rjust(w) for v, w in zip(r, widths)) for r in body]
         lines.append(f"[{len(self)} rows x {len(cols)} columns]")
         return "\n".join(lines)
