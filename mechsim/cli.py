@@ -158,6 +158,35 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def scenario_keys_markdown() -> str:
+    """The ``[scenario]`` keys and sections of every registered family, as Markdown (README reference)."""
+    from mechsim.core.family import families, get_family
+    from mechsim.core.scenario import _BASE_SETTINGS
+
+    def dflt(v) -> str:
+        return "required" if v is ... else f"`{v!r}`"
+
+    lines = ["Keys every scenario has in `[scenario]`:", "", "| key | type | default |", "|---|---|---|"]
+    for key, (constraint, default) in _BASE_SETTINGS.items():
+        want = "a safe name (letters, digits, `.`, `_`, `-`)" if key == "name" else constraint.describe()
+        lines.append(f"| `{key}` | {want} | {dflt(default)} |")
+    for name in families():
+        fam = get_family(name)
+        lines += ["", f"**{name}** ({fam.doc})", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        for key, st in fam.settings.items():
+            lines.append(f"| `scenario.{key}` | {st.constraint.describe()} | {dflt(st.default)} | {st.doc} |")
+        for sec_name, sec in fam.sections.items():
+            shape = f"`[{sec_name}.<label>]` (one or more)" if sec.many else f"`[{sec_name}]`"
+            need = "required" if sec.required else "optional"
+            lines.append(f"| {shape} | a `{sec.kind}` component: `id` + its parameters | {need} | {sec.doc} |")
+    return "\n".join(lines).replace("\u03c8", "psi") + "\n"
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    print(scenario_keys_markdown(), end="")
+    return 0
+
+
 def cmd_describe(args: argparse.Namespace) -> int:
     import inspect
 
@@ -317,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list registered components (by kind), families and shipped scenarios")
     ls.set_defaults(func=cmd_list)
+
+    k = sub.add_parser("keys", help="print every family's scenario keys and sections (Markdown, as in the README)")
+    k.set_defaults(func=cmd_keys)
 
     d = sub.add_parser("describe", help="print a component's parameters, constraints, defaults and claims")
     d.add_argument("id", metavar="ID", help="a component id such as collab/fair-equal-v1")

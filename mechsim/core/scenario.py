@@ -361,6 +361,13 @@ def resolve_scenario_path(name: str | os.PathLike) -> Path:
         raise UnsafeNameError(f"a scenario argument cannot hold NUL or newline characters; got {text!r}", file=None)
     root = scenarios_dir()
     shipped = root / (text if text.endswith(".toml") else f"{text}.toml")
+    if not shipped.is_file():
+        # shipped names are spelled with '-' or '_' by family; either spelling finds the file
+        for alt in (text.replace("_", "-"), text.replace("-", "_")):
+            cand = root / (alt if alt.endswith(".toml") else f"{alt}.toml")
+            if cand.is_file():
+                shipped = cand
+                break
     if shipped.is_file():
         try:
             inside = shipped.resolve().is_relative_to(root.resolve())

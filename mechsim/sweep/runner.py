@@ -17,6 +17,7 @@ from typing import Any
 from mechsim.core.family import get_family
 from mechsim.core.fileio import safe_child, sha256_text, swap_folder
 from mechsim.core.progress import Progress
+from mechsim.core.runner import sigterm_as_interrupt
 from mechsim.core.scenario import Scenario, load_scenario
 from mechsim.core.table import Table, have_pyarrow
 from mechsim.errors import MechsimError, ResultsError, SweepError
@@ -221,7 +222,8 @@ def run_sweep(
             )
 
         try:
-            execute(backend, pending, workers=workers, on_result=on_result)
+            with sigterm_as_interrupt():  # SIGTERM stops a sweep as Ctrl-C does: finished cells kept
+                execute(backend, pending, workers=workers, on_result=on_result)
         except KeyboardInterrupt:
             bar.close()
             raise SweepInterrupted(partial()) from None
