@@ -23,6 +23,7 @@ from mechsim.core.fileio import atomic_write, safe_child, swap_folder
 from mechsim.core.results import jsonable, run_id
 from mechsim.core.scenario import Scenario
 from mechsim.core.table import Table
+from mechsim.errors import ResultsError
 
 __all__ = ["AUDIT_SCHEMA", "AuditReport", "gains_table", "game_summary"]
 
@@ -129,6 +130,8 @@ class AuditReport:
         """
         if folder is not None:
             target = Path(folder)
+            if target.is_dir() and any(target.iterdir()) and not (target / "audit.json").is_file():
+                raise ResultsError(f"{target} is a non-empty folder that holds no mechsim audit; not replacing it")
         else:
             target = safe_child(out_root, self.scenario.name, f"audit-{run_id(self.scenario)}")
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -142,8 +142,8 @@ def plot_gap_over_rounds(equality: Table, path: str | Path, *, metric: str = "ga
             ax.fill_between(c["round"], c["low"], c["high"], color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("round t")
     ax.set_ylabel("max - min node performance" if metric == "gap" else metric)
-    ax.set_title(title or "performance gap across nodes")
-    ax.legend(fontsize="small")
+    ax.set_title(title or "performance gap across nodes", fontsize=10)
+    ax.legend(fontsize="small", title="band: range over replications", title_fontsize="x-small")
     ax.grid(True, alpha=0.3)
     return save(fig, path)
 

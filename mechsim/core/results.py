@@ -102,6 +102,23 @@ def _read_json(path: Path) -> Any:
         raise ResultsError(f"{path}: cannot read it: {exc}") from None
 
 
+def _clean_stale(target: Path) -> None:
+    """Remove half-written siblings ``.<name>.writing-<pid>`` left by a process that died (kill -9)."""
+    for d in target.parent.glob(f".{target.name}.writing-*"):
+        try:
+            pid = int(d.name.rsplit("-", 1)[1])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def find_complete_run(out_root: str | os.PathLike, scenario: Scenario) -> Path | None:
     """The folder of an identical, complete, intact run of ``scenario`` under ``out_root``, if any.
 
@@ -172,10 +189,15 @@ class Results:
         """
         if folder is not None:
             target = Path(folder)
+            if target.is_dir() and any(target.iterdir()) and not (target / "manifest.json").is_file():
+                raise ResultsError(
+                    f"{target} is a non-empty folder that holds no mechsim results; not replacing it (choose another folder)"
+                )
         else:
             check_slug(self.scenario.name)
             target = self.target(out_root)
         target.parent.mkdir(parents=True, exist_ok=True)
+        _clean_stale(target)
         fresh = target.parent / f".{target.name}.writing-{os.getpid()}"
         if fresh.exists():
             shutil.rmtree(fresh)

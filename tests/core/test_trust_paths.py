@@ -156,3 +156,25 @@ def test_sigterm_writes_the_finished_part_like_ctrl_c(tmp_path):
     (run_dir,) = (tmp_path / "bandits-default").iterdir()
     assert run_dir.name.endswith(".partial")
     assert json.loads((run_dir / "manifest.json").read_text())["complete"] is False
+
+
+def test_write_into_a_foreign_folder_is_refused(tmp_path):
+    from mechsim.errors import ResultsError
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    res = mechsim.run("bandits/default", overrides=QUICK)
+    with pytest.raises(ResultsError, match="holds no mechsim results"):
+        res.write(folder=mine, plot=False)
+    assert (mine / "thesis.tex").read_text() == "precious"
+
+
+def test_stale_half_written_folders_are_cleaned(tmp_path):
+    res = mechsim.run("bandits/default", overrides=QUICK)
+    target = res.target(tmp_path)
+    target.parent.mkdir(parents=True)
+    stale = target.parent / f".{target.name}.writing-999999999"
+    stale.mkdir()
+    res.write(tmp_path, plot=False)
+    assert not stale.exists()
