@@ -326,7 +326,11 @@ def _huge(value: Any) -> bool:
 
 def refusal_note(constraint: Constraint, value: Any) -> str:
     """Why a number no bound of ``constraint`` excludes was refused anyway ("" when that is not the reason)."""
-    if not _huge(value):
+    unbounded = isinstance(constraint, _Interval) and (constraint.low is None or constraint.high is None)
+    if isinstance(constraint, (Nullable, AnyOf)):
+        inner = (constraint.inner,) if isinstance(constraint, Nullable) else constraint.choices
+        unbounded = any(isinstance(c, _Interval) and (c.low is None or c.high is None) for c in inner)
+    if not unbounded or not _huge(value):
         return ""
     return (
         f" (numbers must be finite: reals at most {MAX_REAL:.0e} in magnitude, integers within int64, "

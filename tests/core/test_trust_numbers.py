@@ -37,7 +37,7 @@ def test_declared_inf_is_allowed_and_ints_fit_int64():
 @pytest.mark.parametrize(
     "override,key",
     [
-        ("environment.means=[0.9, inf]", "environment.means"),
+        ("policies.ucb1.alpha=inf", "policies.ucb1.alpha"),
         ("policies.ucb1.alpha=1e308", "policies.ucb1.alpha"),
     ],
 )
