@@ -223,8 +223,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
         sweep = SweepFolder(folder)
         manifest = sweep.read_manifest()
-        table = load_sweep(folder, partial=True)
-        paths = plot_sweep_folder(sweep, table, _axes_from_manifest(manifest), title=str(manifest.get("scenario_name", "")))
+        try:
+            table = load_sweep(folder, partial=True)
+            axes = _axes_from_manifest(manifest)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            from mechsim.errors import ResultsError
+
+            raise ResultsError(f"{folder}: the sweep manifest is damaged ({type(exc).__name__}: {exc})") from None
+        paths = plot_sweep_folder(sweep, table, axes, title=str(manifest.get("scenario_name", "")))
     else:
         from mechsim.core.runner import load_results
 

@@ -75,7 +75,8 @@ def _bandits_bytes(s: Scenario) -> tuple[int, str]:
     variants = _n(s.sections.get("policies"))
     rows = variants * reps * min(ckpt, horizon)
     # ~200 B per row (columns, CSV text, Parquet), ~24 arrays of R x K floats per policy
-    need = rows * 200 + variants * reps * arms * 24 * 8 + min(ckpt, horizon) * 8 * 4
+    # checkpoint_rounds builds logspace/round/unique arrays of `checkpoints` values before deduplicating
+    need = rows * 200 + variants * reps * arms * 24 * 8 + ckpt * 8 * 4
     return need, f"{variants} policies x {reps} replications x {min(ckpt, horizon)} checkpoints, {arms} arms"
 
 

@@ -127,3 +127,17 @@ def test_third_party_warnings_stay_out_by_default():
     assert not got
     configure_logging(1, False)
     assert logging.getLogger("flwr").getEffectiveLevel() == logging.INFO
+
+
+def test_plot_on_a_damaged_sweep_folder_exits_2(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "sw"
+    assert main(["sweep", "bandits/default", "--out", str(out), "--no-plot", "--no-progress", *SETS]) == 0
+    m = json.loads((out / "sweep.json").read_text())
+    m["grid"] = [{"oops": 1}]
+    m["complete"] = False
+    (out / "sweep.json").write_text(json.dumps(m))
+    capsys.readouterr()
+    assert main(["plot", str(out)]) == 2
+    assert "Traceback" not in capsys.readouterr().err

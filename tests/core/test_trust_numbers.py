@@ -50,6 +50,7 @@ def test_scenario_refuses_inf_naming_the_key(override, key):
     "scenario,overrides",
     [
         ("bandits/default", ["scenario.checkpoints=10000000000", "scenario.n_rounds=100000000000"]),
+        ("bandits/default", ["scenario.checkpoints=10000000000"]),  # more checkpoints than rounds: the temporaries
         ("bandits/default", ["scenario.n_replications=100000000"]),
         ("clickbandit/truthful", ["scenario.n_rounds=1000000000000"]),
     ],
