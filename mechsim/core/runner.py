@@ -212,7 +212,7 @@ def _cpu_model() -> str:
 
 
 def host_info() -> dict[str, Any]:
-    """Host CPU (model, cores), GPU (when torch is loaded and sees one), OS and Python."""
+    """Host CPU (model, cores), GPUs (from the NVIDIA driver, or torch when loaded), OS and Python."""
     info: dict[str, Any] = {
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
@@ -220,13 +220,22 @@ def host_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "gpu": None,
     }
+    gpus = []
+    for f in sorted(Path("/proc/driver/nvidia/gpus").glob("*/information")):  # NVIDIA driver, no subprocess
+        try:
+            for line in f.read_text().splitlines():
+                if line.startswith("Model:"):
+                    gpus.append(line.split(":", 1)[1].strip())
+        except OSError:
+            continue
+    info["gpu"] = gpus or None
     torch = sys.modules.get("torch")
     if torch is not None:
         try:
             if torch.cuda.is_available():
                 info["gpu"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         except Exception:  # noqa: BLE001 - a broken driver must not fail the run
-            info["gpu"] = None
+            pass
     return info
 
 
