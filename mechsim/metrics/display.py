@@ -78,7 +78,13 @@ def summary_rows(summary: Mapping[str, Any]) -> tuple[list[str], list[str], dict
         if key == "variants" or not isinstance(block, Mapping):
             continue
         if any(w in key for w in ("payout", "gas", "ledger")):
-            for m, c in _flatten(block, key + ".").items():
+            per_variant = [lbl for lbl in block if str(lbl) in columns and isinstance(block[lbl], Mapping)]
+            for lbl in per_variant:  # payouts.<variant>.<metric>: a row payouts.<metric> in that variant's column
+                for m, c in _flatten(block[lbl], key + ".").items():
+                    metrics.setdefault(m, None)
+                    cells[(m, str(lbl))] = c
+            rest = {k: v for k, v in block.items() if k not in per_variant}
+            for m, c in _flatten(rest, key + ".").items():
                 if "(run)" not in columns:
                     columns.append("(run)")
                 metrics.setdefault(m, None)
