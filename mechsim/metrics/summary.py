@@ -24,10 +24,15 @@ from scipy import stats
 __all__ = ["mean_ci", "ci_dict", "correlation_ci", "kind_of", "bound_summary", "KIND_BOUNDS"]
 
 #: The range of each bounded kind of statistic.
-KIND_BOUNDS: dict[str, tuple[float, float]] = {"correlation": (-1.0, 1.0), "proportion": (0.0, 1.0)}
+KIND_BOUNDS: dict[str, tuple[float, float]] = {
+    "correlation": (-1.0, 1.0),
+    "proportion": (0.0, 1.0),
+    "nonnegative": (0.0, math.inf),
+}
 _CORRELATION = re.compile(r"(pearson|spearman|kendall|correlation|(^|[_.])corr($|[_.]))", re.I)
 _PROPORTION = re.compile(r"(accuracy|(^|[_.])acc($|[_.])|(^|[_.])rate($|[_.])|_rate$|^rate|share|jain|fraction|probability|ir_rate)", re.I)
 _NOT_PROPORTION = re.compile(r"(per_round|regret|growth|learning_rate|lr)", re.I)
+_NONNEGATIVE = re.compile(r"((^|[_.])(gap|std|gini|staleness|gas)($|[_.]))", re.I)
 
 
 def mean_ci(x: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,7 +79,7 @@ def ci_dict(
     x : 1-D sample (one value per replication)
     level : confidence level
     kind : ``"mean"`` (t interval), ``"correlation"`` (Fisher z, inside [-1, 1]) or
-        ``"proportion"`` (t interval clipped to [0, 1])
+        ``"proportion"`` (t interval clipped to [0, 1]) or ``"nonnegative"`` (clipped at 0)
     bounds : ``(low, high)`` to clip the interval to (overrides the kind's range)
     """
     if kind not in ("mean", *KIND_BOUNDS):
@@ -103,11 +108,13 @@ def ci_dict(
 
 
 def kind_of(name: str) -> str:
-    """The kind of a statistic from its metric name: ``correlation``, ``proportion`` or ``mean``."""
+    """The kind of a statistic from its metric name: ``correlation``, ``proportion``, ``nonnegative`` or ``mean``."""
     if _CORRELATION.search(name):
         return "correlation"
-    if _PROPORTION.search(name) and not _NOT_PROPORTION.search(name):
+    if (_PROPORTION.search(name) or re.search(r"gini", name, re.I)) and not _NOT_PROPORTION.search(name):
         return "proportion"
+    if _NONNEGATIVE.search(name):
+        return "nonnegative"
     return "mean"
 
 

@@ -43,7 +43,8 @@ def test_n_too_small_is_said_and_json_null():
 @pytest.mark.parametrize(
     "name,kind",
     [("fairness_pearson", "correlation"), ("quality_spearman", "correlation"), ("accuracy", "proportion"),
-     ("ir_rate", "proportion"), ("final_jain", "proportion"), ("pseudo_regret", "mean"), ("regret_per_round", "mean")],
+     ("ir_rate", "proportion"), ("final_jain", "proportion"), ("final_gini", "proportion"), ("pseudo_regret", "mean"),
+     ("regret_per_round", "mean"), ("gap_peak", "nonnegative"), ("final_std", "nonnegative"), ("realised_regret", "mean")],
 )
 def test_kind_of_metric_names(name, kind):
     assert kind_of(name) == kind
