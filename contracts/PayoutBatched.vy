@@ -13,8 +13,13 @@
        so a second claim reverts ("nothing to claim").
      - Conservation: token.balanceOf(self) == total_funded - total_paid, and
        total_funded - total_paid == (total_allocated - total_paid) + unallocated budget.
+     Recovery: tokens nobody can ever claim go back to the operator through evented calls:
+     `recover(epoch, to)` returns a closed epoch's budget - allocated (never what a payee can
+     claim) and `recover_stray(to)` returns tokens transferred here directly. So every token
+     the contract holds is claimable, in an open epoch's budget, or recoverable.
      Revert reasons: "only operator", "epoch closed", "length mismatch", "zero address",
-     "zero amount", "amount overflow", "over budget", "nothing to claim", "transfer failed".
+     "zero amount", "amount overflow", "over budget", "nothing to claim", "transfer failed", "contract payee", "epoch open",
+     "nothing to recover".
 """
 
 from ethereum.ercs import IERC20
@@ -41,6 +46,15 @@ event Claimed:
     payee: indexed(address)
     amount: uint256
 
+event Recovered:
+    epoch: indexed(uint256)
+    to: indexed(address)
+    amount: uint256
+
+event StrayRecovered:
+    to: indexed(address)
+    amount: uint256
+
 token: public(immutable(IERC20))
 operator: public(immutable(address))
 
@@ -51,6 +65,8 @@ claimable: public(HashMap[address, uint256])
 total_funded: public(uint256)
 total_allocated: public(uint256)
 total_paid: public(uint256)
+recovered: public(HashMap[uint256, uint256])   # epoch -> returned to the operator after closing
+total_recovered: public(uint256)
 
 
 @deploy
@@ -87,6 +103,7 @@ def post(
         payee: address = _payees[i]
         amount: uint256 = _amounts[i]
         assert payee != empty(address), "zero address"
+        assert not payee.is_contract, "contract payee"
         assert amount > 0, "zero amount"
         assert amount <= max_value(uint256) - total, "amount overflow"
         total += amount
@@ -111,4 +128,49 @@ def claim() -> uint256:
     self.total_paid += amount
     assert extcall token.transfer(msg.sender, amount, default_return_value=True), "transfer failed"
     log Claimed(payee=msg.sender, amount=amount)
+    return amount
+
+
+@external
+@view
+def recoverable(_epoch: uint256) -> uint256:
+    """Budget of a closed epoch that no payee can ever claim: funded, never allocated, not yet recovered."""
+    if not self.closed[_epoch]:
+        return 0
+    return self.budget[_epoch] - self.allocated[_epoch] - self.recovered[_epoch]
+
+
+@external
+@view
+def stray() -> uint256:
+    """Tokens sent here directly (not through fund): held beyond what the books account for."""
+    return staticcall token.balanceOf(self) + self.total_paid + self.total_recovered - self.total_funded
+
+
+@external
+@nonreentrant
+def recover(_epoch: uint256, _to: address) -> uint256:
+    """Return a closed epoch's unallocated budget (never anything a payee can claim)."""
+    assert msg.sender == operator, "only operator"
+    assert _to != empty(address), "zero address"
+    assert self.closed[_epoch], "epoch open"
+    amount: uint256 = self.budget[_epoch] - self.allocated[_epoch] - self.recovered[_epoch]
+    assert amount > 0, "nothing to recover"
+    self.recovered[_epoch] += amount
+    self.total_recovered += amount
+    assert extcall token.transfer(_to, amount, default_return_value=True), "transfer failed"
+    log Recovered(epoch=_epoch, to=_to, amount=amount)
+    return amount
+
+
+@external
+@nonreentrant
+def recover_stray(_to: address) -> uint256:
+    """Return tokens transferred here directly; funded, claimable and recoverable tokens stay."""
+    assert msg.sender == operator, "only operator"
+    assert _to != empty(address), "zero address"
+    amount: uint256 = staticcall token.balanceOf(self) + self.total_paid + self.total_recovered - self.total_funded
+    assert amount > 0, "nothing to recover"
+    assert extcall token.transfer(_to, amount, default_return_value=True), "transfer failed"
+    log StrayRecovered(to=_to, amount=amount)
     return amount

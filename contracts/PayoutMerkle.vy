@@ -13,8 +13,13 @@
      a posted epoch, reverts ("epoch closed"). Each (epoch, account) claims at most once
      ("already claimed"), and the sum claimed in an epoch never exceeds the posted total
      ("exceeds epoch total"), even if the operator posted a root whose leaves sum to more.
+     Recovery: tokens nobody can ever claim go back to the operator through evented calls:
+     `recover(epoch, to)` returns a closed epoch's budget - allocated (never what a payee can
+     claim) and `recover_stray(to)` returns tokens transferred here directly. So every token
+     the contract holds is claimable, in an open epoch's budget, or recoverable.
      Revert reasons: "only operator", "epoch closed", "over budget", "epoch not posted",
-     "already claimed", "zero amount", "invalid proof", "exceeds epoch total", "transfer failed".
+     "already claimed", "zero amount", "invalid proof", "exceeds epoch total", "transfer failed", "epoch open",
+     "nothing to recover".
 """
 
 from ethereum.ercs import IERC20
@@ -37,6 +42,15 @@ event Claimed:
     payee: indexed(address)
     amount: uint256
 
+event Recovered:
+    epoch: indexed(uint256)
+    to: indexed(address)
+    amount: uint256
+
+event StrayRecovered:
+    to: indexed(address)
+    amount: uint256
+
 token: public(immutable(IERC20))
 operator: public(immutable(address))
 
@@ -49,6 +63,8 @@ claimed: public(HashMap[uint256, HashMap[address, bool]])
 total_funded: public(uint256)
 total_allocated: public(uint256)
 total_paid: public(uint256)
+recovered: public(HashMap[uint256, uint256])   # epoch -> returned to the operator after closing
+total_recovered: public(uint256)
 
 
 @deploy
@@ -121,3 +137,48 @@ def claim(_epoch: uint256, _amount: uint256, _proof: DynArray[bytes32, MAX_DEPTH
     assert extcall token.transfer(msg.sender, _amount, default_return_value=True), "transfer failed"
     log Claimed(epoch=_epoch, payee=msg.sender, amount=_amount)
     return _amount
+
+
+@external
+@view
+def recoverable(_epoch: uint256) -> uint256:
+    """Budget of a closed epoch that no payee can ever claim: funded, never allocated, not yet recovered."""
+    if not self.closed[_epoch]:
+        return 0
+    return self.budget[_epoch] - self.allocated[_epoch] - self.recovered[_epoch]
+
+
+@external
+@view
+def stray() -> uint256:
+    """Tokens sent here directly (not through fund): held beyond what the books account for."""
+    return staticcall token.balanceOf(self) + self.total_paid + self.total_recovered - self.total_funded
+
+
+@external
+@nonreentrant
+def recover(_epoch: uint256, _to: address) -> uint256:
+    """Return a closed epoch's unallocated budget (never anything a payee can claim)."""
+    assert msg.sender == operator, "only operator"
+    assert _to != empty(address), "zero address"
+    assert self.closed[_epoch], "epoch open"
+    amount: uint256 = self.budget[_epoch] - self.allocated[_epoch] - self.recovered[_epoch]
+    assert amount > 0, "nothing to recover"
+    self.recovered[_epoch] += amount
+    self.total_recovered += amount
+    assert extcall token.transfer(_to, amount, default_return_value=True), "transfer failed"
+    log Recovered(epoch=_epoch, to=_to, amount=amount)
+    return amount
+
+
+@external
+@nonreentrant
+def recover_stray(_to: address) -> uint256:
+    """Return tokens transferred here directly; funded, claimable and recoverable tokens stay."""
+    assert msg.sender == operator, "only operator"
+    assert _to != empty(address), "zero address"
+    amount: uint256 = staticcall token.balanceOf(self) + self.total_paid + self.total_recovered - self.total_funded
+    assert amount > 0, "nothing to recover"
+    assert extcall token.transfer(_to, amount, default_return_value=True), "transfer failed"
+    log StrayRecovered(to=_to, amount=amount)
+    return amount

@@ -15,13 +15,20 @@
      So every reward is the exact proportional share rounded down or up, the whole budget is
      allocated (funded == allocated for a settled epoch with contributions), and conservation
      holds exactly. An epoch settled with no contributions allocates nothing; its budget stays
-     in the contract as unallocated. B * C must fit in 256 bits ("reward overflow").
+     in the contract as unallocated (recoverable). B * C must fit in 256 bits ("reward overflow"),
+     checked when funding and recording, so that settle cannot revert for it; `cancel(epoch)`
+     closes an epoch unsettled, leaving its budget recoverable.
      Funding pulls tokens with transferFrom. Settling closes the epoch: recording, funding or
      settling it again reverts ("epoch closed"). Rewards accumulate per agent across epochs and
      are pulled with `claim()`.
+     Recovery: tokens nobody can ever claim go back to the operator through evented calls:
+     `recover(epoch, to)` returns a closed epoch's budget - allocated (never what a payee can
+     claim) and `recover_stray(to)` returns tokens transferred here directly. So every token
+     the contract holds is claimable, in an open epoch's budget, or recoverable.
      Revert reasons: "only operator", "epoch closed", "length mismatch", "zero address",
      "zero amount", "contribution overflow", "too many participants", "reward overflow",
-     "nothing to claim", "transfer failed".
+     "nothing to claim", "transfer failed", "contract payee", "epoch open",
+     "nothing to recover".
 """
 
 from ethereum.ercs import IERC20
@@ -57,6 +64,19 @@ event Claimed:
     payee: indexed(address)
     amount: uint256
 
+event Recovered:
+    epoch: indexed(uint256)
+    to: indexed(address)
+    amount: uint256
+
+event Cancelled:
+    epoch: indexed(uint256)
+    budget: uint256
+
+event StrayRecovered:
+    to: indexed(address)
+    amount: uint256
+
 token: public(immutable(IERC20))
 operator: public(immutable(address))
 
@@ -70,6 +90,8 @@ claimable: public(HashMap[address, uint256])
 total_funded: public(uint256)
 total_allocated: public(uint256)
 total_paid: public(uint256)
+recovered: public(HashMap[uint256, uint256])   # epoch -> returned to the operator after closing
+total_recovered: public(uint256)
 
 
 @deploy
@@ -91,6 +113,10 @@ def fund(_epoch: uint256, _amount: uint256):
     assert _amount > 0, "zero amount"
     assert not self.closed[_epoch], "epoch closed"
     self.budget[_epoch] += _amount
+    c_total: uint256 = self.total_contribution[_epoch]
+    if c_total > 0:
+        # refused here, not at settle (see record)
+        assert self.budget[_epoch] <= max_value(uint256) // c_total, "reward overflow"
     self.total_funded += _amount
     assert extcall token.transferFrom(msg.sender, self, _amount, default_return_value=True), "transfer failed"
     log Funded(epoch=_epoch, funder=msg.sender, amount=_amount)
@@ -111,6 +137,7 @@ def record(
         agent: address = _agents[i]
         c: uint256 = _contributions[i]
         assert agent != empty(address), "zero address"
+        assert not agent.is_contract, "contract payee"
         assert c > 0, "zero amount"
         assert c <= max_value(uint256) - total, "contribution overflow"
         total += c
@@ -120,6 +147,9 @@ def record(
             self.participants[_epoch].append(agent)
         self.contribution[_epoch][agent] = previous + c
         log ContributionRecorded(epoch=_epoch, round=_round, agent=agent, contribution=c)
+    # refused here, not at settle: an epoch whose settle always reverts would lock its budget
+    if total > 0:
+        assert self.budget[_epoch] <= max_value(uint256) // total, "reward overflow"
     self.total_contribution[_epoch] = total
 
 
@@ -160,6 +190,16 @@ def settle(_epoch: uint256):
 
 
 @external
+def cancel(_epoch: uint256):
+    """Close an epoch without rewarding anyone (for an epoch that must not be settled);
+    its whole budget becomes recoverable."""
+    assert msg.sender == operator, "only operator"
+    assert not self.closed[_epoch], "epoch closed"
+    self.closed[_epoch] = True
+    log Cancelled(epoch=_epoch, budget=self.budget[_epoch])
+
+
+@external
 @nonreentrant
 def claim() -> uint256:
     amount: uint256 = self.claimable[msg.sender]
@@ -169,4 +209,49 @@ def claim() -> uint256:
     self.total_paid += amount
     assert extcall token.transfer(msg.sender, amount, default_return_value=True), "transfer failed"
     log Claimed(payee=msg.sender, amount=amount)
+    return amount
+
+
+@external
+@view
+def recoverable(_epoch: uint256) -> uint256:
+    """Budget of a closed epoch that no payee can ever claim: funded, never allocated, not yet recovered."""
+    if not self.closed[_epoch]:
+        return 0
+    return self.budget[_epoch] - self.allocated[_epoch] - self.recovered[_epoch]
+
+
+@external
+@view
+def stray() -> uint256:
+    """Tokens sent here directly (not through fund): held beyond what the books account for."""
+    return staticcall token.balanceOf(self) + self.total_paid + self.total_recovered - self.total_funded
+
+
+@external
+@nonreentrant
+def recover(_epoch: uint256, _to: address) -> uint256:
+    """Return a closed epoch's unallocated budget (never anything a payee can claim)."""
+    assert msg.sender == operator, "only operator"
+    assert _to != empty(address), "zero address"
+    assert self.closed[_epoch], "epoch open"
+    amount: uint256 = self.budget[_epoch] - self.allocated[_epoch] - self.recovered[_epoch]
+    assert amount > 0, "nothing to recover"
+    self.recovered[_epoch] += amount
+    self.total_recovered += amount
+    assert extcall token.transfer(_to, amount, default_return_value=True), "transfer failed"
+    log Recovered(epoch=_epoch, to=_to, amount=amount)
+    return amount
+
+
+@external
+@nonreentrant
+def recover_stray(_to: address) -> uint256:
+    """Return tokens transferred here directly; funded, claimable and recoverable tokens stay."""
+    assert msg.sender == operator, "only operator"
+    assert _to != empty(address), "zero address"
+    amount: uint256 = staticcall token.balanceOf(self) + self.total_paid + self.total_recovered - self.total_funded
+    assert amount > 0, "nothing to recover"
+    assert extcall token.transfer(_to, amount, default_return_value=True), "transfer failed"
+    log StrayRecovered(to=_to, amount=amount)
     return amount

@@ -1,15 +1,24 @@
-"""The one runner: ``mechsim run | sweep | audit | plot | list | describe``.
+"""The one runner: ``mechsim run | sweep | audit | plot | compare | report | list | describe``.
 
 User errors (bad scenario, bad override, unknown id, missing results) print one
 ``mechsim: error: ...`` line and exit with status 2, without a traceback.
-An interrupted run writes what it finished and exits with status 130.
+An interrupted run (Ctrl-C or SIGTERM) writes what it finished and exits with status 130.
+
+Results (paths written, summary tables) go to stdout; messages go through ``logging``
+(logger ``mechsim``) to stderr: ``-v`` adds debug messages and lets Ray's and Flower's
+own warnings through, ``-q`` keeps only warnings and errors. By default Ray's and
+Flower's log lines and Python warnings are kept out of the output.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from mechsim.errors import MechsimError
 
@@ -17,6 +26,34 @@ __all__ = ["main", "build_parser"]
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+log = logging.getLogger("mechsim")
+#: third-party loggers kept at ERROR unless -v
+NOISY = ("ray", "flwr", "filelock", "urllib3", "matplotlib", "numexpr", "torch")
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """``mechsim`` messages to stderr at INFO (``-v``: DEBUG, ``-q``: WARNING); third parties quiet unless ``-v``."""
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mechsim: %(message)s" if not verbose else "%(name)s %(levelname)s: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+    logging.captureWarnings(True)
+    pyw = logging.getLogger("py.warnings")
+    pyw.handlers[:] = [handler]
+    pyw.propagate = False
+    if verbose:
+        for name in NOISY:
+            logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+        return
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    os.environ.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
+    os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
+    for mod in (r"ray(\..*)?", r"flwr(\..*)?", r"torch(\..*)?"):
+        warnings.filterwarnings("ignore", module=mod)
 
 
 def _progress_flag(args: argparse.Namespace) -> bool | None:
@@ -24,15 +61,32 @@ def _progress_flag(args: argparse.Namespace) -> bool | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from mechsim.core.results import find_complete_run
     from mechsim.core.runner import run_scenario
     from mechsim.core.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, args.set or [], seed=args.seed)
-    results = run_scenario(scenario, progress=_progress_flag(args))
+    if not args.force:
+        found = find_complete_run(args.out, scenario)
+        if found is not None:
+            from mechsim.core.runner import load_results
+
+            log.info(
+                "reusing %s: an identical, complete run (same resolved scenario and seed) is already there; "
+                "pass --force to compute it again", found
+            )
+            print(f"reusing {found} (identical, complete run)")
+            _print_summary(load_results(found))
+            return 0
+    log.debug("running %s (seed %s)", scenario.name, scenario.seed)
+    results = run_scenario(scenario, progress=_progress_flag(args), argv=["mechsim", *sys.argv[1:]])
     # An interrupted run may lack tables its plots need: write the rows, skip the figures.
     path = results.write(args.out, plot=results.complete and not args.no_plot)
     if not results.complete:
-        print(f"interrupted: wrote the finished part to {path}", file=sys.stderr)
+        log.warning(
+            "interrupted: wrote the finished part to %s (a complete run of the same scenario and seed is never replaced by it)",
+            path,
+        )
         return EXIT_INTERRUPTED
     print(f"wrote {path}")
     _print_summary(results)
@@ -40,9 +94,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(results) -> None:
-    """Headline metrics: the family's flattened sweep metrics, one per line."""
+    """The grouped summary table (variants as columns, 95% CIs), or the flattened sweep metrics."""
     from mechsim.core.family import get_family
+    from mechsim.metrics.display import format_summary
 
+    table = format_summary(results.summary)
+    if table:
+        print(table)
+        return
     metrics_of = get_family(results.scenario.family).sweep_metrics
     if metrics_of is None:
         return
@@ -99,6 +158,35 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def scenario_keys_markdown() -> str:
+    """The ``[scenario]`` keys and sections of every registered family, as Markdown (README reference)."""
+    from mechsim.core.family import families, get_family
+    from mechsim.core.scenario import _BASE_SETTINGS
+
+    def dflt(v) -> str:
+        return "required" if v is ... else f"`{v!r}`"
+
+    lines = ["Keys every scenario has in `[scenario]`:", "", "| key | type | default |", "|---|---|---|"]
+    for key, (constraint, default) in _BASE_SETTINGS.items():
+        want = "a safe name (letters, digits, `.`, `_`, `-`)" if key == "name" else constraint.describe()
+        lines.append(f"| `{key}` | {want} | {dflt(default)} |")
+    for name in families():
+        fam = get_family(name)
+        lines += ["", f"**{name}** ({fam.doc})", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        for key, st in fam.settings.items():
+            lines.append(f"| `scenario.{key}` | {st.constraint.describe()} | {dflt(st.default)} | {st.doc} |")
+        for sec_name, sec in fam.sections.items():
+            shape = f"`[{sec_name}.<label>]` (one or more)" if sec.many else f"`[{sec_name}]`"
+            need = "required" if sec.required else "optional"
+            lines.append(f"| {shape} | a `{sec.kind}` component: `id` + its parameters | {need} | {sec.doc} |")
+    return "\n".join(lines).replace("\u03c8", "psi") + "\n"
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    print(scenario_keys_markdown(), end="")
+    return 0
+
+
 def cmd_describe(args: argparse.Namespace) -> int:
     import inspect
 
@@ -127,12 +215,58 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from mechsim.core.runner import load_results
+    """A run folder, a scenario folder (its latest run) or a sweep folder."""
+    folder = Path(args.results_dir)
+    if (folder / "sweep.json").is_file():
+        from mechsim.sweep.runner import load_sweep, plot_sweep_folder, _axes_from_manifest
+        from mechsim.sweep.store import SweepFolder
 
-    results = load_results(args.results_dir)
-    paths = results.plot()
+        sweep = SweepFolder(folder)
+        manifest = sweep.read_manifest()
+        try:
+            table = load_sweep(folder, partial=True)
+            axes = _axes_from_manifest(manifest)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            from mechsim.errors import ResultsError
+
+            raise ResultsError(f"{folder}: the sweep manifest is damaged ({type(exc).__name__}: {exc})") from None
+        paths = plot_sweep_folder(sweep, table, axes, title=str(manifest.get("scenario_name", "")))
+    else:
+        from mechsim.core.runner import load_results
+
+        results = load_results(folder)
+        if results.path != folder:
+            log.info("%s holds runs; plotting the latest complete one, %s", folder, results.path)
+        paths = results.plot()
     for p in paths:
         print(f"wrote {p}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from mechsim.core.runner import load_results
+    from mechsim.metrics.display import format_grid
+    from mechsim.plots.report import compare_rows, plot_compare
+
+    named = []
+    for run in args.runs:
+        res = load_results(run)
+        name = f"{res.scenario.name}@{res.path.name}" if res.path is not None else res.scenario.name
+        named.append((name, res))
+    print(format_grid(*compare_rows(named)))
+    if args.out:
+        path = plot_compare(named, Path(args.out) / "compare.png")
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from mechsim.core.runner import load_results
+    from mechsim.plots.report import write_report
+
+    res = load_results(args.results_dir)
+    path = write_report(res, args.output)
+    print(f"wrote {path}")
     return 0
 
 
@@ -160,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--import", dest="imports", action="append", default=[], metavar="MODULE",
         help="import a plugin module first (it registers components or families); repeatable",
     )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more messages (-vv: third-party debug too)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp: argparse.ArgumentParser, *, seed: bool = True) -> None:
@@ -175,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(r)
     r.add_argument("--out", default="results", help="results root (default: results)")
     r.add_argument("--no-plot", action="store_true", help="skip the figures")
+    r.add_argument("--force", action="store_true", help="recompute even when an identical complete run is in --out")
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("sweep", help="run a grid of scenario variants over several seeds")
@@ -199,17 +336,37 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="results", help="results root")
     a.set_defaults(func=cmd_audit)
 
-    pl = sub.add_parser("plot", help="redraw the figures of a results folder")
+    pl = sub.add_parser("plot", help="redraw the figures of a run folder, a scenario folder (latest run) or a sweep folder")
     pl.add_argument("results_dir", metavar="RESULTS_DIR")
     pl.set_defaults(func=cmd_plot)
 
+    cp = sub.add_parser("compare", help="put runs side by side: a grouped table (and a figure with --out)")
+    cp.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or scenario folders (their latest run)")
+    cp.add_argument("--out", default=None, help="folder for compare.png")
+    cp.set_defaults(func=cmd_compare)
+
+    rp = sub.add_parser("report", help="write one self-contained HTML page (summary, tables, figures) for a run")
+    rp.add_argument("results_dir", metavar="RUN")
+    rp.add_argument("-o", "--output", default=None, help="the HTML file (default: RUN/report.html)")
+    rp.set_defaults(func=cmd_report)
+
     ls = sub.add_parser("list", help="list registered components (by kind), families and shipped scenarios")
     ls.set_defaults(func=cmd_list)
+
+    k = sub.add_parser("keys", help="print every family's scenario keys and sections (Markdown, as in the README)")
+    k.set_defaults(func=cmd_keys)
 
     d = sub.add_parser("describe", help="print a component's parameters, constraints, defaults and claims")
     d.add_argument("id", metavar="ID", help="a component id such as collab/fair-equal-v1")
     d.set_defaults(func=cmd_describe)
     return p
+
+
+def _hoist_global_flags(argv: list[str]) -> list[str]:
+    """Let ``-v`` / ``-q`` go anywhere on the line (argparse wants them before the command)."""
+    flags = [a for a in argv if a in ("-v", "-vv", "--verbose", "-q", "--quiet")]
+    rest = [a for a in argv if a not in flags]
+    return flags + rest
 
 
 def _version() -> str:
@@ -220,7 +377,8 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_hoist_global_flags(sys.argv[1:] if argv is None else list(argv)))
+    configure_logging(args.verbose, args.quiet)
     try:
         from mechsim.core.registry import load_module
 

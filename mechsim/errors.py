@@ -15,6 +15,8 @@ __all__ = [
     "ParameterError",
     "UnknownComponentError",
     "OverrideError",
+    "UnsafeNameError",
+    "ResourceError",
     "ResultsError",
     "SweepError",
     "BackendUnavailableError",
@@ -94,6 +96,15 @@ class UnknownComponentError(MechsimError, KeyError):
 
 class OverrideError(ScenarioError):
     """A ``--set`` / ``--grid`` override has a bad path or value."""
+
+
+class UnsafeNameError(ScenarioError):
+    """A name that becomes a file or folder name (a scenario's ``name``, a shipped-scenario
+    argument) is not a safe slug, or would resolve outside the folder it belongs in."""
+
+
+class ResourceError(MechsimError, ValueError):
+    """A run would need more memory (or a larger integer) than it can have; checked before it starts."""
 
 
 class ResultsError(MechsimError, OSError):

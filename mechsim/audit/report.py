@@ -13,14 +13,17 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mechsim.audit.estimate import DeviationGain, GameAudit
+from mechsim.core.fileio import atomic_write, safe_child, swap_folder
 from mechsim.core.results import jsonable, run_id
 from mechsim.core.scenario import Scenario
 from mechsim.core.table import Table
+from mechsim.errors import ResultsError
 
 __all__ = ["AUDIT_SCHEMA", "AuditReport", "gains_table", "game_summary"]
 
@@ -120,11 +123,29 @@ class AuditReport:
         return "\n".join(lines)
 
     def write(self, out_root: str | os.PathLike = "results", *, folder: str | os.PathLike | None = None) -> Path:
-        """Write ``audit.csv``, ``audit.json`` and the resolved scenario; returns the folder."""
-        target = Path(folder) if folder is not None else Path(out_root) / self.scenario.name / f"audit-{run_id(self.scenario)}"
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
-        self.table().to_csv(target / "audit.csv")
-        (target / "audit.json").write_text(json.dumps(jsonable(self.to_dict()), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        """Write ``audit.csv``, ``audit.json`` and the resolved scenario; returns the folder.
+
+        The folder is written beside its target and swapped in (see :mod:`mechsim.core.fileio`);
+        the scenario name must be a safe slug, so nothing lands outside ``out_root``.
+        """
+        if folder is not None:
+            target = Path(folder)
+            if target.is_dir() and any(target.iterdir()) and not (target / "audit.json").is_file():
+                raise ResultsError(f"{target} is a non-empty folder that holds no mechsim audit; not replacing it")
+        else:
+            target = safe_child(out_root, self.scenario.name, f"audit-{run_id(self.scenario)}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fresh = target.parent / f".{target.name}.writing-{os.getpid()}"
+        if fresh.exists():
+            shutil.rmtree(fresh)
+        fresh.mkdir()
+        try:
+            atomic_write(fresh / "scenario.toml", self.scenario.to_toml())
+            atomic_write(fresh / "audit.csv", self.table().to_csv())
+            atomic_write(fresh / "audit.json", json.dumps(jsonable(self.to_dict()), indent=2, sort_keys=True) + "\n")
+            swap_folder(fresh, target)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
         self.path = target
         return target

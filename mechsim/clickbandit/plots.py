@@ -72,9 +72,9 @@ def plot_epoch_regret(learner: Table, path: str | Path, *, title: str = "") -> P
         ax.fill_between(c["epoch"], c["low"], c["high"], color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("epoch")
     ax.set_ylabel("regret / T")
-    ax.set_title(title or "learner regret per epoch")
+    ax.set_title(title or "learner regret per epoch", fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title="band: range over replications", title_fontsize="x-small")
     return save(fig, path)
 
 
@@ -113,7 +113,7 @@ def plot_regret_vs_horizon(learner: Table, path: str | Path, *, tail: int = 10, 
     ax.set_yscale("log")
     ax.set_xlabel("horizon T")
     ax.set_ylabel(f"regret (mean of the last {tail} epochs)")
-    ax.set_title(title or "final regret vs T")
+    ax.set_title(title or "final regret vs T", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title="band: range over replications", title_fontsize="x-small")
     return save(fig, path)

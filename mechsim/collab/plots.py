@@ -24,19 +24,43 @@ def _matrix(rounds: Table, column: str, mechanism: str, replication: int) -> np.
     return node_matrix(rounds, column, mechanism, replication)
 
 
+def _replications(rounds: Table, mechanism: str, replication: int | None) -> list[int]:
+    if replication is not None:
+        return [int(replication)]
+    return [int(r) for r in rounds.where(variant=mechanism).unique("replication")]
+
+
+def _what(reps: list[int]) -> str:
+    return f"replication {reps[0]}" if len(reps) == 1 else f"mean over {len(reps)} replications (band: 95% CI)"
+
+
 def plot_node_performance(
-    rounds: Table, path: str | Path, *, mechanism: str, replication: int = 0, title: str = ""
+    rounds: Table, path: str | Path, *, mechanism: str, replication: int | None = None, title: str = ""
 ) -> Path:
-    """Every node's performance over rounds (colour: node index; node 0 is the cleanest by default)."""
-    perf = _matrix(rounds, "perf", mechanism, replication)
+    """Every node's performance over rounds (colour: node index, the same in every figure of a run).
+
+    ``replication=None`` (default) draws the mean over all replications, as ``summary.json``
+    pools them, with a 95% CI band; an int draws that replication alone. The figure says which.
+    """
+    from mechsim.metrics.summary import mean_ci
+
+    reps = _replications(rounds, mechanism, replication)
+    stack = np.stack([_matrix(rounds, "perf", mechanism, r) for r in reps])  # (R, T, n)
+    with np.errstate(all="ignore"):
+        mean, lo, hi = mean_ci(stack, axis=0)
     fig, ax = figure()
-    n = perf.shape[1]
+    n = mean.shape[1]
     cmap = _cmap()
+    t = np.arange(mean.shape[0])
     for i in range(n):
-        ax.plot(np.arange(perf.shape[0]), perf[:, i], color=cmap(i / max(n - 1, 1)), linewidth=0.9, alpha=0.85)
+        colour = cmap(i / max(n - 1, 1))
+        ax.plot(t, mean[:, i], color=colour, linewidth=0.9, alpha=0.85)
+        if len(reps) > 1:
+            ax.fill_between(t, lo[:, i], hi[:, i], color=colour, alpha=0.12, linewidth=0)
     ax.set_xlabel("round t")
     ax.set_ylabel("node performance (validation)")
-    ax.set_title(title or f"{mechanism}: per-node performance")
+    ax.set_title(title or f"{mechanism}: per-node performance", fontsize=10)
+    ax.text(0.01, 0.01, _what(reps), transform=ax.transAxes, fontsize=8, color="0.3")
     ax.grid(True, alpha=0.3)
     sm = _scalar_mappable(cmap, n)
     fig.colorbar(sm, ax=ax, label="node")
@@ -44,29 +68,46 @@ def plot_node_performance(
 
 
 def plot_contribution_vs_reward(
-    tables: Mapping[str, Table], path: str | Path, *, mechanism: str, replication: int = 0, title: str = ""
+    tables: Mapping[str, Table], path: str | Path, *, mechanism: str, replication: int | None = None, title: str = ""
 ) -> Path:
     """Final contribution estimate vs realised reward (mean performance over rounds), with both correlations.
 
-    Mechanisms without a contribution estimate (FedAvg) are drawn against the
-    ground-truth quality ``-noise`` instead.
+    ``replication=None`` (default): one point per (node, replication), and the correlations
+    are the mean over replications of each replication's correlation, the numbers
+    ``summary.json`` reports as ``fairness_pearson`` / ``fairness_spearman``. Mechanisms
+    without a contribution estimate (FedAvg) are drawn against the ground-truth quality
+    ``-noise`` instead.
     """
-    perf = _matrix(tables["rounds"], "perf", mechanism, replication)
-    with np.errstate(all="ignore"):
-        reward = np.nanmean(perf, axis=0)
-    nodes = tables["nodes"].where(variant=mechanism, replication=replication)
-    order = np.argsort(nodes["node"])
-    score, noise = nodes["score"][order], nodes["noise"][order]
-    if np.all(np.isfinite(score)):
-        x, xlabel = score, "contribution estimate ψ̂ (final)"
-    else:
-        x, xlabel = -noise, "ground-truth quality (-noise level)"
+    reps = _replications(tables["rounds"], mechanism, replication)
+    xs, ys, colours, rs, rss = [], [], [], [], []
+    xlabel = "contribution estimate ψ̂ (final)"
+    for rep in reps:
+        perf = _matrix(tables["rounds"], "perf", mechanism, rep)
+        with np.errstate(all="ignore"):
+            reward = np.nanmean(perf, axis=0)
+        nodes = tables["nodes"].where(variant=mechanism, replication=rep)
+        order = np.argsort(nodes["node"])
+        score, noise = nodes["score"][order], nodes["noise"][order]
+        if np.all(np.isfinite(score)):
+            x = score
+        else:
+            x, xlabel = -noise, "ground-truth quality (-noise level)"
+        xs.append(x)
+        ys.append(reward)
+        colours.append(np.arange(x.size))
+        ok = np.isfinite(reward)
+        rs.append(pearson(x[ok], reward[ok]) if ok.sum() >= 2 else np.nan)
+        rss.append(spearman(x[ok], reward[ok]) if ok.sum() >= 2 else np.nan)
     fig, ax = figure()
-    ax.scatter(x, reward, c=np.arange(x.size), cmap=_cmap())
-    r, rs = pearson(x, reward), spearman(x, reward)
+    n = max(len(c) for c in colours)
+    ax.scatter(np.concatenate(xs), np.concatenate(ys), c=np.concatenate(colours), cmap=_cmap(), vmin=0, vmax=max(n - 1, 1),
+               alpha=0.8 if len(reps) == 1 else 0.5, s=18)
+    with np.errstate(all="ignore"):
+        r, rsp = float(np.nanmean(rs)) if np.any(np.isfinite(rs)) else np.nan, float(np.nanmean(rss)) if np.any(np.isfinite(rss)) else np.nan
     fmt = lambda v: "N.A." if not np.isfinite(v) else f"{v:.2f}"  # noqa: E731
-    ax.set_title(title or mechanism)
-    ax.text(0.02, 0.97, f"Pearson {fmt(r)}   Spearman {fmt(rs)}", transform=ax.transAxes, va="top")
+    ax.set_title(title or mechanism, fontsize=10)
+    what = f"replication {reps[0]}" if len(reps) == 1 else f"mean of {len(reps)} replications' correlations, as in summary.json"
+    ax.text(0.02, 0.97, f"Pearson {fmt(r)}   Spearman {fmt(rsp)}\n({what})", transform=ax.transAxes, va="top", fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("reward: mean node performance")
     ax.grid(True, alpha=0.3)
@@ -101,8 +142,8 @@ def plot_gap_over_rounds(equality: Table, path: str | Path, *, metric: str = "ga
             ax.fill_between(c["round"], c["low"], c["high"], color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_xlabel("round t")
     ax.set_ylabel("max - min node performance" if metric == "gap" else metric)
-    ax.set_title(title or "performance gap across nodes")
-    ax.legend(fontsize="small")
+    ax.set_title(title or "performance gap across nodes", fontsize=10)
+    ax.legend(fontsize="small", title="band: range over replications", title_fontsize="x-small")
     ax.grid(True, alpha=0.3)
     return save(fig, path)
 

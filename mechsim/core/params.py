@@ -35,6 +35,8 @@ __all__ = [
     "Table",
     "validate_params",
     "check_value",
+    "refusal_note",
+    "MAX_REAL",
     "component_params",
 ]
 
@@ -60,15 +62,37 @@ def _fmt_bound(x: float | None, inf: str) -> str:
     return str(x)
 
 
+#: The largest magnitude a real may have on a side its constraint leaves unbounded. Past it,
+#: squares and products overflow to ``inf`` and tables fill with ``nan``; a component that
+#: needs more declares an explicit bound.
+MAX_REAL = 1e15
+#: Integers must fit numpy's int64 (the tables' int type and every array index).
+INT64_MAX = 2**63 - 1
+
+
 @dataclass(frozen=True, repr=False)
 class _Interval(Constraint):
+    """An interval. Unbounded sides are finite by default: ``|x| <= MAX_REAL`` (reals) or
+    int64 (ints). ``inf`` itself is allowed only where an unbounded side is declared closed
+    (``Real(0, None, closed="right")`` is ``(0, inf]``)."""
+
     low: float | None = None
     high: float | None = None
     closed: str = "both"  # "both", "left", "right", "neither"
 
+    def _inf_ok(self, x: float) -> bool:
+        if x == math.inf:
+            return self.high is None and self.closed == "right"
+        if x == -math.inf:
+            return self.low is None and self.closed == "left"
+        return False
+
     def _in_range(self, x: float) -> bool:
-        lo_ok = self.low is None or (x >= self.low if self.closed in ("both", "left") else x > self.low)
-        hi_ok = self.high is None or (x <= self.high if self.closed in ("both", "right") else x < self.high)
+        if isinstance(x, float) and math.isinf(x):
+            return self._inf_ok(x)
+        cap = INT64_MAX if isinstance(x, int) else MAX_REAL
+        lo_ok = x >= -cap if self.low is None else (x >= self.low if self.closed in ("both", "left") else x > self.low)
+        hi_ok = x <= cap if self.high is None else (x <= self.high if self.closed in ("both", "right") else x < self.high)
         return lo_ok and hi_ok
 
     def _range(self) -> str:
@@ -290,13 +314,38 @@ def _got(value: Any) -> str:
     return r
 
 
+def _huge(value: Any) -> bool:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return any(_huge(v) for v in np.asarray(value, dtype=object).ravel())
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return (isinstance(value, numbers.Integral) and abs(int(value)) > INT64_MAX) or (
+        not isinstance(value, numbers.Integral) and not abs(float(value)) <= MAX_REAL
+    )
+
+
+def refusal_note(constraint: Constraint, value: Any) -> str:
+    """Why a number no bound of ``constraint`` excludes was refused anyway ("" when that is not the reason)."""
+    unbounded = isinstance(constraint, _Interval) and (constraint.low is None or constraint.high is None)
+    if isinstance(constraint, (Nullable, AnyOf)):
+        inner = (constraint.inner,) if isinstance(constraint, Nullable) else constraint.choices
+        unbounded = any(isinstance(c, _Interval) and (c.low is None or c.high is None) for c in inner)
+    if not unbounded or not _huge(value):
+        return ""
+    return (
+        f" (numbers must be finite: reals at most {MAX_REAL:.0e} in magnitude, integers within int64, "
+        "where the parameter declares no bound)"
+    )
+
+
 def check_value(constraint: Constraint, value: Any, *, name: str, owner: str) -> Any:
     """Check one value; raise :class:`ParameterError` in the project's message form."""
     try:
         return constraint.convert(value)
     except (TypeError, ValueError):
         raise ParameterError(
-            f"The '{name}' parameter of {owner} must be {constraint.describe()}. Got {_got(value)} instead.",
+            f"The '{name}' parameter of {owner} must be {constraint.describe()}. Got {_got(value)} instead."
+            + refusal_note(constraint, value),
             parameter=name,
             owner=owner,
         ) from None

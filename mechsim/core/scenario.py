@@ -35,11 +35,12 @@ from types import MappingProxyType
 from typing import Any
 
 from mechsim.core import tomlio
+from mechsim.core.fileio import check_slug
 from mechsim.core.family import Section, get_family
-from mechsim.core.params import Integer, String, StringList
+from mechsim.core.params import Integer, String, StringList, refusal_note
 from mechsim.core.registry import get as get_component
 from mechsim.core.registry import load_module, suggest
-from mechsim.errors import OverrideError, ParameterError, ScenarioError, UnknownComponentError
+from mechsim.errors import OverrideError, ParameterError, ScenarioError, UnknownComponentError, UnsafeNameError
 
 __all__ = [
     "ComponentConfig",
@@ -166,7 +167,7 @@ class _Checker:
             return constraint.convert(value)
         except (TypeError, ValueError):
             raise self.error(
-                key, f"expected {constraint.describe()}; got {value!r} ({_type_name(value)})"
+                key, f"expected {constraint.describe()}; got {value!r} ({_type_name(value)})" + refusal_note(constraint, value)
             ) from None
 
     def table(self, key: str, value: Any) -> Mapping[str, Any]:
@@ -274,8 +275,9 @@ def parse_scenario(
         else:
             sections[name] = _component(chk, name, raw[name], sec)
 
+    check_slug(values["name"], file=file)
     settings = {k: v for k, v in values.items() if k not in _BASE_SETTINGS}
-    
+
     return Scenario(
         name=values["name"],
         family=family_name,
@@ -354,8 +356,29 @@ def resolve_scenario_path(name: str | os.PathLike) -> Path:
     p = Path(name)
     if p.is_file():
         return p
-    shipped = scenarios_dir() / (str(name) if str(name).endswith(".toml") else f"{name}.toml")
+    text = str(name)
+    if "\x00" in text or "\n" in text or "\r" in text:
+        raise UnsafeNameError(f"a scenario argument cannot hold NUL or newline characters; got {text!r}", file=None)
+    root = scenarios_dir()
+    shipped = root / (text if text.endswith(".toml") else f"{text}.toml")
+    if not shipped.is_file():
+        # shipped names are spelled with '-' or '_' by family; either spelling finds the file
+        for alt in (text.replace("_", "-"), text.replace("-", "_")):
+            cand = root / (alt if alt.endswith(".toml") else f"{alt}.toml")
+            if cand.is_file():
+                shipped = cand
+                break
     if shipped.is_file():
+        try:
+            inside = shipped.resolve().is_relative_to(root.resolve())
+        except OSError:
+            inside = False
+        if not inside or Path(text).is_absolute() or ".." in Path(text).parts:
+            raise UnsafeNameError(
+                f"shipped scenario name {text!r} resolves to {shipped.resolve()}, outside the shipped scenarios "
+                f"folder {root.resolve()}; give a file path instead",
+                file=text,
+            )
         return shipped
     names = shipped_scenarios()
     raise ScenarioError(

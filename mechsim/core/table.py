@@ -2,13 +2,15 @@
 
 Columns are numpy arrays of one declared type: ``int``, ``float``, ``bool`` or
 ``str``. Floats are written with ``repr`` so a table read back is bit-for-bit the
-table written. ``to_pandas()`` is there for notebooks when pandas is installed.
+table written. Parquet (through pyarrow) round-trips exactly too; ``to_pandas()`` and
+``to_arrow()`` are there for notebooks. ``print(table)`` shows a short preview.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,17 @@ import numpy as np
 
 from mechsim.errors import MechsimError, ResultsError
 
-__all__ = ["Table", "DTYPES"]
+__all__ = ["Table", "DTYPES", "have_pyarrow"]
+
+_ARROW = {"int": "int64", "float": "float64", "bool": "bool_", "str": "string"}
+
+
+def have_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 DTYPES: dict[str, Any] = {"int": np.int64, "float": np.float64, "bool": np.bool_, "str": object}
 
@@ -109,25 +121,114 @@ class Table:
 
     @classmethod
     def from_csv(cls, path: str | Path, schema: Mapping[str, str]) -> Table:
+        """Read a CSV written by :meth:`to_csv`; a damaged file raises :class:`ResultsError`."""
         try:
             with open(path, newline="", encoding="utf-8") as fh:
                 reader = csv.reader(fh)
                 header = next(reader)
                 rows = list(reader)
-        except (OSError, StopIteration) as exc:
+        except (OSError, StopIteration, UnicodeDecodeError, csv.Error) as exc:
             raise ResultsError(f"cannot read table {path}: {exc or 'empty file'}") from None
         if header != list(schema):
             raise ResultsError(f"table {path} has columns {header}; expected {list(schema)}")
+        for i, r in enumerate(rows):
+            if len(r) != len(header):
+                raise ResultsError(
+                    f"table {path} is damaged or truncated: line {i + 2} has {len(r)} fields; expected {len(header)}"
+                )
         parse = {
             "float": float,
             "int": int,
-            "bool": lambda s: s == "true",
+            "bool": _parse_bool,
             "str": str,
         }
-        cols = {c: [parse[k](r[i]) for r in rows] for i, (c, k) in enumerate(schema.items())}
-        return cls(schema, cols)
+        try:
+            cols = {c: [parse[k](r[i]) for r in rows] for i, (c, k) in enumerate(schema.items())}
+            return cls(schema, cols)
+        except (ValueError, MechsimError) as exc:
+            raise ResultsError(f"table {path} is damaged: {exc}") from None
+
+    # -- Arrow / Parquet / pandas ------------------------------------------------------
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table`` with the same columns and types (the schema is kept in its metadata)."""
+        import pyarrow as pa
+
+        arrays = {}
+        for c, k in self.schema.items():
+            typ = getattr(pa, _ARROW[k])()
+            arrays[c] = pa.array(list(self.columns[c]) if k == "str" else self.columns[c], type=typ)
+        meta = {b"mechsim.schema": json.dumps(self.schema).encode("utf-8")}
+        return pa.table(arrays).replace_schema_metadata(meta)
+
+    def to_parquet_bytes(self) -> bytes:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        sink = pa.BufferOutputStream()
+        pq.write_table(self.to_arrow(), sink, compression="zstd")
+        return sink.getvalue().to_pybytes()
+
+    def to_parquet(self, path: str | Path) -> Path:
+        from mechsim.core.fileio import atomic_write_bytes
+
+        return atomic_write_bytes(path, self.to_parquet_bytes())
+
+    @classmethod
+    def from_parquet(cls, path: str | Path, schema: Mapping[str, str] | None = None) -> Table:
+        """Read a Parquet file written by :meth:`to_parquet` (``schema`` defaults to the stored one)."""
+        try:
+            import pyarrow.parquet as pq
+
+            at = pq.read_table(path)
+            if schema is None:
+                meta = (at.schema.metadata or {}).get(b"mechsim.schema")
+                schema = json.loads(meta) if meta else None
+            if schema is None:
+                raise ResultsError(f"{path} has no mechsim schema; pass schema=")
+            cols = {c: at.column(c).to_numpy(zero_copy_only=False) for c in schema}
+            return cls(schema, cols)
+        except ImportError:
+            raise
+        except (OSError, KeyError, ValueError, MechsimError) as exc:
+            if isinstance(exc, ResultsError):
+                raise
+            raise ResultsError(f"cannot read table {path}: {exc}") from None
 
     def to_pandas(self) -> Any:
-        import pandas as pd  # optional
+        """A ``pandas.DataFrame`` (pandas is a core dependency of mechsim)."""
+        import pandas as pd
 
         return pd.DataFrame({c: self.columns[c] for c in self.schema})
+
+    def preview(self, n: int = 8, width: int = 12) -> str:
+        """The first and last rows as aligned text, with the shape."""
+        cols = list(self.schema)
+        idx = list(range(len(self))) if len(self) <= n else [*range(n // 2), -1, *range(len(self) - n // 2, len(self))]
+
+        def cell(c: str, i: int) -> str:
+            if i < 0:
+                return "..."
+            v = self.columns[c][i]
+            if self.schema[c] == "float":
+                return f"{float(v):.6g}"
+            return str(v.item() if hasattr(v, "item") else v)
+
+        body = [[cell(c, i) for c in cols] for i in idx]
+        widths = [max(len(c), min(width, max([0] + [len(r[j]) for r in body]))) for j, c in enumerate(cols)]
+
+        def clip(s: str, w: int) -> str:
+            return s if len(s) <= w else s[: w - 1] + "~"
+
+        lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
+        lines += ["  ".join(clip(v, w).rjust(w) for v, w in zip(r, widths)) for r in body]
+        lines.append(f"[{len(self)} rows x {len(cols)} columns]")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.preview()
+
+
+def _parse_bool(s: str) -> bool:
+    if s not in ("true", "false"):
+        raise ValueError(f"expected true or false, got {s!r}")
+    return s == "true"

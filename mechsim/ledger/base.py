@@ -52,6 +52,7 @@ __all__ = [
     "Posted",
     "refused",
     "settlements_table",
+    "CONTRACT_ADDRESSES",
 ]
 
 PATTERNS = ("batched", "merkle", "reward_driven")
@@ -157,14 +158,21 @@ class Settlement:
 class LedgerTotals:
     """Ledger-wide sums in base units.
 
-    ``held`` is what the payout contract holds (its token balance on the EVM).
-    Conservation: ``funded == paid + held`` and ``held == owed + unallocated``.
+    ``held`` is what the payout contract holds (its token balance on the EVM);
+    ``recovered`` went back to the operator from closed epochs' unallocated budgets;
+    ``stray`` is held beyond the books (tokens transferred in directly, recoverable).
+    Conservation: ``funded == paid + recovered + held - stray`` and
+    ``held == owed + unallocated + stray``: every token held is claimable by a payee,
+    in an epoch's unallocated budget (allocatable while open, recoverable once closed),
+    or stray (recoverable).
     """
 
     funded: int
     allocated: int
     paid: int
     held: int
+    recovered: int = 0
+    stray: int = 0
 
     @property
     def owed(self) -> int:
@@ -172,12 +180,23 @@ class LedgerTotals:
 
     @property
     def unallocated(self) -> int:
-        return self.funded - self.allocated
+        return self.funded - self.allocated - self.recovered
 
     @property
     def conserved(self) -> bool:
-        non_negative = min(self.paid, self.held, self.owed, self.unallocated) >= 0
-        return non_negative and self.funded == self.paid + self.held and self.held == self.owed + self.unallocated
+        non_negative = min(self.paid, self.held, self.owed, self.unallocated, self.recovered, self.stray) >= 0
+        return (
+            non_negative
+            and self.funded == self.paid + self.recovered + self.held - self.stray
+            and self.held == self.owed + self.unallocated + self.stray
+        )
+
+
+#: The token and payout contract addresses every ledger deploys (CREATE from the funder's
+#: first two nonces; checked against the EVM in the tests). Allocations to them are refused.
+CONTRACT_ADDRESSES = frozenset(
+    {"0x7ac056146019054d5b6b55301acb974dd5a1b2c5", "0xea39fb852364d68ece8f2ff16a5d20bb46f66620"}
+)
 
 
 class Ledger(ABC):
@@ -260,6 +279,9 @@ class Ledger(ABC):
         entries = self._entries(allocation, what)
         if self.pattern == "merkle" and sum(amount for _, _, amount in entries) > MAX_UINT256:
             raise refused("settle", "amount overflow")
+        if self.pattern == "merkle" and any(a in CONTRACT_ADDRESSES for _, a, _ in entries):
+            # the contract cannot check leaves: refused here, as the other patterns refuse it on chain
+            raise refused("settle", "contract payee")
         r = self._next_round(e, None)
         posted = self._settle(e, r, entries)
         if self.pattern == "reward_driven" and entries:
@@ -293,6 +315,60 @@ class Ledger(ABC):
         account = canonical_account(account)
         amount, _ = self._claim(address_of(account), -1)
         return amount
+
+    # -- recovery ---------------------------------------------------------------
+    def recoverable(self, epoch: int) -> int:
+        """Base units of ``epoch`` nobody can ever claim: a closed epoch's budget - allocated - recovered."""
+        self._ensure()
+        return self._recoverable(_uint(epoch, "epoch"))
+
+    def recover(self, epoch: int, to: Any = None) -> int:
+        """Operator: send a closed epoch's unallocated budget to ``to`` (default: the operator); returns it.
+
+        Refused for an open epoch ("epoch open") or when nothing is left ("nothing to
+        recover"). What a payee can claim is never touched. Emits ``Recovered`` on chain.
+        """
+        self._ensure()
+        return self._recover(_uint(epoch, "epoch"), self._recipient(to))
+
+    def stray(self) -> int:
+        """Tokens the payout contract holds beyond its books (sent to it directly)."""
+        self._ensure()
+        return self._totals().stray
+
+    def recover_stray(self, to: Any = None) -> int:
+        """Operator: send the stray tokens to ``to`` (default: the operator); emits ``StrayRecovered``."""
+        self._ensure()
+        return self._recover_stray(self._recipient(to))
+
+    def transfer_in(self, amount: int) -> None:
+        """A stranger mints ``amount`` and transfers it to the payout contract directly (not through fund)."""
+        self._ensure()
+        self._transfer_in(_uint(amount, "amount"))
+
+    def cancel(self, epoch: int) -> None:
+        """``reward_driven`` only: close ``epoch`` unsettled; its whole budget becomes recoverable."""
+        self._ensure()
+        if self.pattern != "reward_driven":
+            raise LedgerError(f"cancel() needs the 'reward_driven' pattern; this ledger is {self.pattern!r}")
+        self._cancel(_uint(epoch, "epoch"))
+
+    def closed(self, epoch: int) -> bool:
+        self._ensure()
+        return self._is_closed(_uint(epoch, "epoch"))
+
+    def _recipient(self, to: Any) -> str:
+        """The address recovered tokens go to; an account given is listed in :meth:`balances`."""
+        from mechsim.ledger.accounts import role_address
+
+        if to is None:
+            return role_address("operator")
+        account = canonical_account(to)
+        address = address_of(account)
+        if address == ZERO_ADDRESS:
+            raise LedgerError(f"account {account!r} is the zero address: tokens sent there are lost")
+        self._register([(account, address, 0)])
+        return address
 
     @contextlib.contextmanager
     def branch(self) -> Iterator[Ledger]:
@@ -445,6 +521,24 @@ class Ledger(ABC):
 
     @abstractmethod
     def _totals(self) -> LedgerTotals: ...
+
+    @abstractmethod
+    def _recoverable(self, epoch: int) -> int: ...
+
+    @abstractmethod
+    def _recover(self, epoch: int, to: str) -> int: ...
+
+    @abstractmethod
+    def _recover_stray(self, to: str) -> int: ...
+
+    @abstractmethod
+    def _transfer_in(self, amount: int) -> None: ...
+
+    @abstractmethod
+    def _cancel(self, epoch: int) -> None: ...
+
+    @abstractmethod
+    def _is_closed(self, epoch: int) -> bool: ...
 
 
 SETTLEMENTS_SCHEMA = {

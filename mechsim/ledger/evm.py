@@ -346,7 +346,36 @@ class EvmLedger(Ledger):
             allocated=int(self.payout.total_allocated()),
             paid=int(self.payout.total_paid()),
             held=int(self.token.balanceOf(self.payout.address)),
+            recovered=int(self.payout.total_recovered()),
+            stray=int(self.payout.stray()),
         )
+
+    # -- recovery -------------------------------------------------------------
+    def _recoverable(self, epoch: int) -> int:
+        return int(self.payout.recoverable(epoch))
+
+    def _recover(self, epoch: int, to: str) -> int:
+        with self._atomic("recover"):
+            amount, _ = self._tx(self.payout, "recover", epoch, to, sender=self.operator, role="operator", epoch=epoch)
+        return int(amount)
+
+    def _recover_stray(self, to: str) -> int:
+        with self._atomic("recover_stray"):
+            amount, _ = self._tx(self.payout, "recover_stray", to, sender=self.operator, role="operator", epoch=-1)
+        return int(amount)
+
+    def _transfer_in(self, amount: int) -> None:
+        stranger = role_address("stranger")
+        with self._atomic("transfer_in"):
+            self._tx(self.token, "mint", stranger, amount, sender=self.funder, role="funder", epoch=-1)
+            self._tx(self.token, "transfer", self.payout.address, amount, sender=stranger, role="stranger", epoch=-1)
+
+    def _cancel(self, epoch: int) -> None:
+        with self._atomic("cancel"):
+            self._tx(self.payout, "cancel", epoch, sender=self.operator, role="operator", epoch=epoch)
+
+    def _is_closed(self, epoch: int) -> bool:
+        return bool(self.payout.closed(epoch))
 
     def proof(self, account: Any, epoch: int) -> tuple[int, list[bytes]]:
         """``merkle`` only: the unclaimed ``(amount, proof)`` of ``account`` in ``epoch``."""

@@ -9,6 +9,7 @@ everything before it changes anything, like a reverted transaction. No gas is sp
 from __future__ import annotations
 
 from mechsim.ledger.base import (
+    CONTRACT_ADDRESSES,
     MAX_BATCH,
     MAX_PARTICIPANTS,
     MAX_UINT256,
@@ -45,6 +46,9 @@ class MemoryLedger(Ledger):
         self._epoch_paid: dict[int, int] = {}  # merkle
         self._contribution: dict[int, dict[str, int]] = {}  # reward_driven, in first-record order
         self._total_contribution: dict[int, int] = {}
+        self._epoch_recovered: dict[int, int] = {}
+        self._recovered_total = 0
+        self._stray = 0
 
     # -- funding --------------------------------------------------------------
     def _fund(self, epoch: int, amount: int) -> int:
@@ -55,6 +59,10 @@ class MemoryLedger(Ledger):
             raise refused("fund", "zero amount")
         if epoch in self._closed:
             raise refused("fund", "epoch closed")
+        if self.pattern == "reward_driven":
+            c_total = self._total_contribution.get(epoch, 0)
+            if c_total and self._epoch_budget.get(epoch, 0) + amount > MAX_UINT256 // c_total:
+                raise refused("fund", "reward overflow")
         self._supply += amount
         self._epoch_budget[epoch] = self._epoch_budget.get(epoch, 0) + amount
         self._funded += amount
@@ -77,7 +85,9 @@ class MemoryLedger(Ledger):
         room = self._epoch_budget.get(epoch, 0) - self._epoch_allocated.get(epoch, 0)
         for start in range(0, max(len(entries), 1), MAX_BATCH):
             total = 0
-            for _, _, amount in entries[start : start + MAX_BATCH]:
+            for _, address, amount in entries[start : start + MAX_BATCH]:
+                if address in CONTRACT_ADDRESSES:
+                    raise refused("settle", "contract payee")
                 if amount == 0:
                     raise refused("settle", "zero amount")
                 if amount > MAX_UINT256 - total:
@@ -123,7 +133,10 @@ class MemoryLedger(Ledger):
         seen = self._contribution.get(epoch, {})
         n_participants = len(seen)
         new: set[str] = set()
-        for _, address, c in entries:
+        budget = self._epoch_budget.get(epoch, 0)
+        for i, (_, address, c) in enumerate(entries):
+            if address in CONTRACT_ADDRESSES:
+                raise refused(op, "contract payee")
             if c == 0:
                 raise refused(op, "zero amount")
             if c > MAX_UINT256 - total:
@@ -134,6 +147,9 @@ class MemoryLedger(Ledger):
                     raise refused(op, "too many participants")
                 n_participants += 1
                 new.add(address)
+            if (i + 1) % MAX_BATCH == 0 or i + 1 == len(entries):  # the end of one record() call
+                if total and budget > MAX_UINT256 // total:
+                    raise refused(op, "reward overflow")
 
     def _apply_record(self, epoch: int, entries: list[Entry]) -> None:
         contribution = self._contribution.setdefault(epoch, {})
@@ -186,6 +202,46 @@ class MemoryLedger(Ledger):
         self._paid_total += amount
         return amount, 0
 
+    # -- recovery -------------------------------------------------------------
+    def _recoverable(self, epoch: int) -> int:
+        if epoch not in self._closed:
+            return 0
+        return self._epoch_budget.get(epoch, 0) - self._epoch_allocated.get(epoch, 0) - self._epoch_recovered.get(epoch, 0)
+
+    def _recover(self, epoch: int, to: str) -> int:
+        # <payout>.recover
+        if epoch not in self._closed:
+            raise refused("recover", "epoch open")
+        amount = self._recoverable(epoch)
+        if amount == 0:
+            raise refused("recover", "nothing to recover")
+        self._epoch_recovered[epoch] = self._epoch_recovered.get(epoch, 0) + amount
+        self._recovered_total += amount
+        self._paid[to] = self._paid.get(to, 0) + amount
+        return amount
+
+    def _recover_stray(self, to: str) -> int:
+        if self._stray == 0:
+            raise refused("recover_stray", "nothing to recover")
+        amount, self._stray = self._stray, 0
+        self._paid[to] = self._paid.get(to, 0) + amount
+        return amount
+
+    def _transfer_in(self, amount: int) -> None:
+        # RewardToken.mint to a stranger, then RewardToken.transfer to the payout contract
+        if amount > MAX_UINT256 - self._supply:
+            raise refused("transfer_in", "supply overflow")
+        self._supply += amount
+        self._stray += amount
+
+    def _cancel(self, epoch: int) -> None:
+        if epoch in self._closed:
+            raise refused("cancel", "epoch closed")
+        self._closed.add(epoch)
+
+    def _is_closed(self, epoch: int) -> bool:
+        return epoch in self._closed
+
     # -- reading --------------------------------------------------------------
     def _balances(self, addresses: list[str]) -> list[int]:
         return [self._paid.get(a, 0) for a in addresses]
@@ -203,5 +259,7 @@ class MemoryLedger(Ledger):
             funded=self._funded,
             allocated=self._allocated_total,
             paid=self._paid_total,
-            held=self._funded - self._paid_total,
+            held=self._funded - self._paid_total - self._recovered_total + self._stray,
+            recovered=self._recovered_total,
+            stray=self._stray,
         )

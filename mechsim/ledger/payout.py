@@ -33,6 +33,7 @@ import numpy as np
 
 from mechsim.core.params import Integer, Options, Real, validate_params
 from mechsim.core.registry import register
+from mechsim.errors import ParameterError
 from mechsim.ledger import PATTERNS, Ledger, Settlement, from_units, make_ledger, split_units, to_units
 
 __all__ = ["TokenPayout", "PAYOUTS_SCHEMA", "LEDGER_GAS_SCHEMA", "BASES"]
@@ -142,7 +143,19 @@ class TokenPayout:
         c = self._clean(weights)
         self.weights_ += c
         if self.params_["pattern"] == "reward_driven":
-            ints = np.rint(c * self.params_["contribution_scale"]).astype(np.int64)
+            scale = self.params_["contribution_scale"]
+            scaled = np.rint(c * float(scale))
+            if scaled.size and not np.max(scaled) < 2.0**63:
+                top = float(np.max(c))
+                raise ParameterError(
+                    f"The 'contribution_scale' parameter of TokenPayout (scenario key payout.contribution_scale) is too "
+                    f"large: contribution {top:.6g} x contribution_scale {scale} = {top * float(scale):.6g} does not "
+                    f"fit an int64 contribution record (at most 2**63-1). Lower payout.contribution_scale.",
+                    parameter="contribution_scale",
+                    owner="TokenPayout",
+                    section="payout",
+                )
+            ints = scaled.astype(np.int64)
             if ints.any():
                 self.ledger_.record(self.epoch_, {int(i): int(ints[i]) for i in np.flatnonzero(ints)})
         last = t + 1 == self.n_rounds_

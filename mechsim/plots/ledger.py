@@ -19,7 +19,10 @@ from mechsim.errors import ParameterError
 from mechsim.metrics.fairness import pearson, spearman
 from mechsim.plots import figure, save
 
-__all__ = ["cumulative_payouts", "plot_cumulative_payouts", "plot_payout_vs_contribution", "plot_gas_vs_payees", "plot_payouts"]
+__all__ = [
+    "cumulative_payouts", "plot_cumulative_payouts", "plot_payout_vs_contribution", "plot_gas_vs_payees", "plot_payouts",
+    "plot_gas_per_epoch",
+]
 
 
 def cumulative_payouts(settlements: Table) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -158,8 +161,31 @@ def plot_gas_vs_payees(gas: Table, path: str | Path, *, epoch: int | None = None
     return Path(save(fig, path))
 
 
-def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]:
-    """Cumulative token payout per agent over epochs, and payout against contribution (replication 0)."""
+def plot_gas_per_epoch(gas: Table, path: str | Path, *, title: str = "gas per epoch") -> Path:
+    """Operator and total claim gas per epoch, one line pair per variant (mean over replications).
+
+    ``gas`` is a run's ``ledger_gas`` table (:data:`mechsim.ledger.payout.LEDGER_GAS_SCHEMA`).
+    """
+    fig, ax = figure()
+    for i, label in enumerate(gas.unique("variant")):
+        sub = gas.where(variant=label)
+        epochs = np.unique(sub["epoch"])
+        op = np.array([sub["operator_gas"][sub["epoch"] == e].astype(float).mean() for e in epochs])
+        cl = np.array([sub["claim_gas"][sub["epoch"] == e].astype(float).mean() for e in epochs])
+        ax.plot(epochs, op, marker="o", color=f"C{i % 10}", label=f"{label}: operator")
+        ax.plot(epochs, cl, marker=".", linestyle=":", color=f"C{i % 10}", label=f"{label}: claims")
+    n_reps = len(np.unique(gas["replication"])) if len(gas) else 0
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"gas (mean over {n_reps} replication{'s' if n_reps != 1 else ''})")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="x-small")
+    return Path(save(fig, path))
+
+
+def plot_payouts(payouts: Table, figdir: Path, *, title: str = "", gas: Table | None = None) -> list[Path]:
+    """Cumulative token payout per agent over epochs, and payout against contribution (replication 0,
+    as the titles say); with ``gas`` (a ``ledger_gas`` table holding non-zero gas) also ``gas.png``."""
     from mechsim.ledger.summary import agent_totals
 
     paths = []
@@ -168,7 +194,9 @@ def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]
         per_agent = {f"agent {i}": rows["amount"][rows["agent"] == i] for i in np.unique(rows["agent"])}
         epochs = np.unique(rows["epoch"])
         paths.append(
-            plot_cumulative_payouts(per_agent, figdir / f"payouts_{label}.png", epochs=epochs, title=f"{title}: {label}, cumulative payout")
+            plot_cumulative_payouts(
+                per_agent, figdir / f"payouts_{label}.png", epochs=epochs, title=f"{title}: {label}, cumulative payout (replication 0)"
+            )
         )
         nodes = np.unique(rows["agent"])
         contribution = agent_totals(rows, "contribution")
@@ -176,7 +204,9 @@ def plot_payouts(payouts: Table, figdir: Path, *, title: str = "") -> list[Path]
         paths.append(
             plot_payout_vs_contribution(
                 contribution, amount, figdir / f"payout_vs_contribution_{label}.png", labels=[str(i) for i in nodes],
-                title=f"{title}: {label}, payout vs contribution",
+                title=f"{title}: {label}, payout vs contribution (replication 0)",
             )
         )
+    if gas is not None and len(gas) and (np.any(gas["operator_gas"] > 0) or np.any(gas["claim_gas"] > 0)):
+        paths.append(plot_gas_per_epoch(gas, figdir / "gas.png", title=f"{title}: gas per epoch"))
     return paths

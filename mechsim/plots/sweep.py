@@ -107,8 +107,9 @@ def plot_sweep(
     """
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)
-    grid_keys = list(grid_keys)
     skip = set(grid_keys) | {"seed"}
+    # show only what varied: a grid key with one value is a constant, not an axis or a line
+    grid_keys = [k for k in grid_keys if len(table.unique(k)) > 1] or list(grid_keys)[:1]
     metric_cols = [c for c in table.schema if c not in skip]
     n_seeds = len(table.unique("seed")) if "seed" in table.schema else 1
     x = grid_keys[0] if grid_keys else None
@@ -157,7 +158,7 @@ def plot_sweep(
             ax.set_xticks(pos, [_fmt(v) for v in cats])
             ax.set_xlabel(x)
         ax.set_ylabel(f"{group.replace('_', ' ')}\n(mean, {level:.0%} CI over {n_seeds} seed{'s' if n_seeds != 1 else ''})")
-        ax.set_title(f"{title}: {group}" + (f" vs {x}" if x else "") if title else group + (f" vs {x}" if x else ""))
+        ax.set_title(f"{title}: {group}" + (f" vs {x}" if x else "") if title else group + (f" vs {x}" if x else ""), fontsize=10, wrap=True)
         if x is not None and lines:
             if outside:
                 ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)

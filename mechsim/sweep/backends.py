@@ -12,6 +12,7 @@ cell fails it does the same and raises :class:`CellFailed`.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -161,7 +162,11 @@ def _run_ray(tasks: Sequence[Task], workers: int, on_result: OnResult) -> None:
     started = False
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None
-        kwargs: dict[str, Any] = {"include_dashboard": False}
+        verbose = logging.getLogger("mechsim").isEnabledFor(logging.DEBUG)
+        # Ray's own INFO/WARNING lines stay out of the default output (mechsim -v lets them through)
+        kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.INFO if verbose else logging.ERROR}
+        if not verbose:
+            kwargs["log_to_driver"] = False
         if address is None:
             kwargs.update(address="local", num_cpus=max(1, int(workers)))
         else:

@@ -38,6 +38,9 @@ def worker_init(parent_pid: int | None = None) -> None:
     orphaned workers computing cells nobody will record.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from mechsim.core.runner import keep_default_sigterm
+
+    keep_default_sigterm()  # a parent's SIGTERM-as-Ctrl-C handler, inherited by fork, must not keep us alive
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -77,6 +80,6 @@ def run_cell(task: Mapping[str, Any]) -> dict[str, Any]:
         "seed_index": int(task["seed_index"]),
         "seed": int(scenario.seed),
         "params": {k: v for k, v in task["params"]},
-        "metrics": {k: (v if math.isfinite(v) else repr(v)) for k, v in metrics.items()},
+        "metrics": {k: (v if math.isfinite(v) else None) for k, v in metrics.items()},
         "summary": jsonable(results.summary),
     }

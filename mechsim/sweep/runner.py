@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from mechsim.core.family import get_family
+from mechsim.core.fileio import safe_child, sha256_text, swap_folder
 from mechsim.core.progress import Progress
+from mechsim.core.runner import sigterm_as_interrupt
 from mechsim.core.scenario import Scenario, load_scenario
-from mechsim.core.table import Table
+from mechsim.core.table import Table, have_pyarrow
 from mechsim.errors import MechsimError, ResultsError, SweepError
 from mechsim.core.registry import suggest
 from mechsim.sweep.backends import BACKENDS, CellFailed, execute, import_ray
@@ -72,8 +74,9 @@ class SweepInterrupted(SweepError):
         self.result = result
 
 
-def default_out(scenario_name: str) -> Path:
-    return Path("results") / "sweeps" / scenario_name
+def default_out(scenario_name: str, root: str | os.PathLike = "results") -> Path:
+    """``<root>/sweeps/<scenario name>`` (the name is checked to be a safe slug)."""
+    return safe_child(Path(root) / "sweeps", scenario_name)
 
 
 def _as_list(items: Iterable[str] | str | None, what: str) -> list[str]:
@@ -173,89 +176,104 @@ def run_sweep(
         import_ray()
 
     folder = SweepFolder(out if out is not None else default_out(base.name))
-    n_total = len(tasks)
-    folder.prepare(
-        {"scenario": base.to_dict(), "grid": [a.to_json() for a in axes]},
-        {
-            "scenario_name": base.name,
-            "family": base.family,
-            "source": base.source,
-            "overrides": list(_as_list(overrides, "override")),
-            "seeds": seeds,
-            "n_cells": len(cell_list),
-            "n_total": n_total,
-            "complete": False,
-            "table": None,
-        },
-    )
-    done = {k: r for k, r in folder.finished(cell_list, base.seed).items() if k in tasks}
-    n_skipped = len(done)
-    pending = [t for k, t in tasks.items() if k not in done]
-    if pending:
-        folder.table_path.unlink(missing_ok=True)  # a stale table of a smaller sweep
-    n_run = 0
-
-    bar = Progress(progress).bar(total=n_total, desc=f"sweep {base.name}")
-    bar.update(n_skipped)
-
-    def on_result(record: dict[str, Any]) -> None:
-        nonlocal n_run
-        folder.write_record(record)
-        done[(record["cell"], record["seed_index"])] = record
-        n_run += 1
-        bar.update(1)
-
-    def partial() -> SweepResult:
-        folder.update_manifest(finished=len(done), complete=False)
-        return SweepResult(
-            table=build_table(axes, list(done.values())),
-            path=folder.path,
-            n_run=n_run,
-            n_skipped=n_skipped,
-            n_total=n_total,
-            complete=False,
-            grid=axes,
+    with folder.lock():
+        n_total = len(tasks)
+        folder.prepare(
+            {"scenario": base.to_dict(), "grid": [a.to_json() for a in axes]},
+            {
+                "scenario_name": base.name,
+                "family": base.family,
+                "source": base.source,
+                "overrides": list(_as_list(overrides, "override")),
+                "seeds": seeds,
+                "n_cells": len(cell_list),
+                "n_total": n_total,
+                "complete": False,
+                "table": None,
+            },
         )
+        done = {k: r for k, r in folder.finished(cell_list, base.seed).items() if k in tasks}
+        n_skipped = len(done)
+        pending = [t for k, t in tasks.items() if k not in done]
+        if pending:
+            folder.table_path.unlink(missing_ok=True)  # a stale table of a smaller sweep
+        n_run = 0
 
-    try:
-        execute(backend, pending, workers=workers, on_result=on_result)
-    except KeyboardInterrupt:
-        bar.close()
-        raise SweepInterrupted(partial()) from None
-    except CellFailed as failed:
-        bar.close()
-        res = partial()
-        cell = cell_list[failed.task["cell"]]
-        where = f"cell {cell.index} ({cell.describe()}), seed {base.seed + failed.task['seed_index']}"
-        kept = (
-            f"{res.n_finished} of {res.n_total} cells finished and are kept in {res.path}; "
-            f"fix the cause, then {RESUME_HINT}"
+        bar = Progress(progress).bar(total=n_total, desc=f"sweep {base.name}")
+        bar.update(n_skipped)
+
+        def on_result(record: dict[str, Any]) -> None:
+            nonlocal n_run
+            folder.write_record(record)
+            done[(record["cell"], record["seed_index"])] = record
+            n_run += 1
+            bar.update(1)
+
+        def partial() -> SweepResult:
+            folder.update_manifest(finished=len(done), complete=False)
+            return SweepResult(
+                table=build_table(axes, list(done.values())),
+                path=folder.path,
+                n_run=n_run,
+                n_skipped=n_skipped,
+                n_total=n_total,
+                complete=False,
+                grid=axes,
+            )
+
+        try:
+            with sigterm_as_interrupt():  # SIGTERM stops a sweep as Ctrl-C does: finished cells kept
+                execute(backend, pending, workers=workers, on_result=on_result)
+        except KeyboardInterrupt:
+            bar.close()
+            raise SweepInterrupted(partial()) from None
+        except CellFailed as failed:
+            bar.close()
+            res = partial()
+            cell = cell_list[failed.task["cell"]]
+            where = f"cell {cell.index} ({cell.describe()}), seed {base.seed + failed.task['seed_index']}"
+            kept = (
+                f"{res.n_finished} of {res.n_total} cells finished and are kept in {res.path}; "
+                f"fix the cause, then {RESUME_HINT}"
+            )
+            if isinstance(failed.error, MechsimError):
+                raise SweepError(f"{where} failed: {failed.error}. {kept}") from failed.error
+            failed.error.add_note(f"mechsim sweep: raised by {where}. {kept}")
+            raise failed.error from None
+        finally:
+            bar.close()
+
+        table = build_table(axes, list(done.values()))
+        text = table.to_csv()
+        atomic_write(folder.table_path, text)
+        if have_pyarrow():
+            table.to_parquet(folder.path / "sweep.parquet")
+        folder.update_manifest(finished=len(done), complete=True, table=table.schema, table_sha256=sha256_text(text))
+        result = SweepResult(
+            table=table, path=folder.path, n_run=n_run, n_skipped=n_skipped, n_total=n_total, complete=True, grid=axes
         )
-        if isinstance(failed.error, MechsimError):
-            raise SweepError(f"{where} failed: {failed.error}. {kept}") from failed.error
-        failed.error.add_note(f"mechsim sweep: raised by {where}. {kept}")
-        raise failed.error from None
-    finally:
-        bar.close()
-
-    table = build_table(axes, list(done.values()))
-    atomic_write(folder.table_path, table.to_csv())
-    folder.update_manifest(finished=len(done), complete=True, table=table.schema)
-    result = SweepResult(
-        table=table, path=folder.path, n_run=n_run, n_skipped=n_skipped, n_total=n_total, complete=True, grid=axes
-    )
-    if plot:
-        result.figures = plot_sweep_folder(folder, table, axes, title=base.name)
-    return result
+        if plot:
+            result.figures = plot_sweep_folder(folder, table, axes, title=base.name)
+        return result
 
 
 def plot_sweep_folder(folder: SweepFolder, table: Table, axes: Sequence[GridAxis], *, title: str = "") -> list[Path]:
     from mechsim.plots.sweep import plot_sweep
 
-    if folder.figures_dir.exists():
-        shutil.rmtree(folder.figures_dir)
-    folder.figures_dir.mkdir(parents=True)
-    return plot_sweep(table, [a.key for a in axes], folder.figures_dir, title=title)
+    figdir = folder.figures_dir
+    if figdir.is_symlink() or (figdir.exists() and not figdir.is_dir()):
+        raise ResultsError(f"{figdir} is {'a link' if figdir.is_symlink() else 'not a folder'}; remove it, then plot again")
+    fresh = folder.path / f".figures.drawing-{os.getpid()}"
+    if fresh.exists():
+        shutil.rmtree(fresh)
+    fresh.mkdir(parents=True)
+    try:
+        drawn = plot_sweep(table, [a.key for a in axes], fresh, title=title)
+        swap_folder(fresh, figdir)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    return [figdir / p.name for p in drawn]
 
 
 def _axes_from_manifest(manifest: dict[str, Any]) -> list[GridAxis]:
@@ -272,6 +290,17 @@ def load_sweep(out: str | os.PathLike, *, partial: bool = False) -> Table:
     folder = SweepFolder(out)
     manifest = folder.read_manifest()
     if manifest.get("complete") and manifest.get("table") and folder.table_path.is_file():
+        digest = manifest.get("table_sha256")
+        if digest is not None:
+            try:
+                text = folder.table_path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ResultsError(f"cannot read {folder.table_path}: {exc}") from None
+            if sha256_text(text) != digest:
+                raise ResultsError(
+                    f"{folder.table_path} was changed after the sweep finished (its checksum differs from {folder.manifest_path}); "
+                    f"delete it and {RESUME_HINT} to rebuild it from cells/"
+                )
         return Table.from_csv(folder.table_path, manifest["table"])
     axes = _axes_from_manifest(manifest)
     cell_list = grid_cells(axes)

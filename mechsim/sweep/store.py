@@ -4,22 +4,31 @@
 
     <out>/
       sweep.json            manifest: resolved base scenario, grid, seeds, status, table schema
-      cells/c00003-s0001.json   one finished (cell, seed) run: settings, seed, metrics, summary
+      cells/c00003-s0001.json   one finished (cell, seed) run: settings, seed, metrics, summary, checksum
       sweep.csv             one row per (cell, seed), written when the sweep completes
+      sweep.parquet         the same table as Parquet (when pyarrow is installed)
       figures/*.png         metric-vs-parameter plots (mean and 95% CI over seeds)
+      .sweep.lock           held (``flock``) by the one process running into this folder
 
 Every file is written atomically (a temporary file, then ``os.replace``), so a
-cell file on disk is always a finished run, whatever killed the sweep. The
-manifest is written before any cell runs; a rerun compares its resolved scenario
-and grid with the folder's and refuses a different sweep.
+cell file on disk is always a finished run, whatever killed the sweep. Each cell
+file carries a SHA-256 of its content: an edited or corrupted one is reported and
+run again, never tabulated. The manifest is written before any cell runs; a rerun
+compares its resolved scenario and grid with the folder's and refuses a different
+sweep. A second process that starts a sweep into a folder in use is refused (the
+lock is released by the kernel when its holder dies, even by kill -9).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import re
 import warnings
+from collections.abc import Iterator
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,11 +39,12 @@ from mechsim.core.table import Table
 from mechsim.errors import ResultsError, SweepError
 from mechsim.sweep.grid import Cell, GridAxis, column_type, column_value
 
-__all__ = ["SweepFolder", "build_table", "MANIFEST", "TABLE", "FORMAT"]
+__all__ = ["SweepFolder", "build_table", "record_checksum", "MANIFEST", "TABLE", "FORMAT", "LOCK"]
 
 MANIFEST = "sweep.json"
 TABLE = "sweep.csv"
 CELLS = "cells"
+LOCK = ".sweep.lock"
 FORMAT = 1
 _CELL_RE = re.compile(r"^c(\d+)-s(\d+)\.json$")
 
@@ -68,6 +78,12 @@ def _first_difference(old: Any, new: Any, path: str = "") -> str | None:
     return None
 
 
+def record_checksum(record: Mapping[str, Any]) -> str:
+    """SHA-256 of a cell record's JSON-normal content, without its ``checksum`` key."""
+    body = {k: v for k, v in _normal(record).items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 class SweepFolder:
     """Reads and writes one sweep's output folder."""
 
@@ -77,6 +93,29 @@ class SweepFolder:
         self.cells_dir = self.path / CELLS
         self.table_path = self.path / TABLE
         self.figures_dir = self.path / "figures"
+        self.lock_path = self.path / LOCK
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's lock; a second holder gets :class:`SweepError` at once."""
+        if self.path.exists() and not self.path.is_dir():
+            raise SweepError(f"sweep output {self.path} exists and is not a folder")
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+                raise SweepError(
+                    f"another sweep (pid {holder}) is running into {self.path}; wait for it to finish, "
+                    "then rerun to resume, or use another output folder (--out)"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     # -- manifest ----------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
@@ -115,7 +154,7 @@ class SweepFolder:
                         f"(first difference: {diff}). Use another output folder (--out) for a new sweep, "
                         "or delete this one."
                     )
-        elif self.path.is_dir() and any(self.path.iterdir()):
+        elif self.path.is_dir() and any(p.name != LOCK for p in self.path.iterdir()):
             raise SweepError(
                 f"sweep output {self.path} is a non-empty folder without {MANIFEST}: "
                 "not a mechsim sweep folder; choose another output folder (--out)"
@@ -139,6 +178,8 @@ class SweepFolder:
 
     def write_record(self, record: Mapping[str, Any]) -> Path:
         path = self.cell_path(record["cell"], record["seed_index"])
+        record = {**record, "metric_names": list(record["metrics"])}
+        record["checksum"] = record_checksum(record)
         atomic_write(path, json.dumps(jsonable(record), indent=1, sort_keys=True) + "\n")
         return path
 
@@ -157,8 +198,11 @@ class SweepFolder:
                 continue
             try:
                 rec = json.loads(path.read_text(encoding="utf-8"))
+                if rec.get("checksum") != record_checksum(rec):
+                    raise ValueError("its checksum does not match its content: it was edited or corrupted")
                 key = (int(rec["cell"]), int(rec["seed_index"]))
-                rec["metrics"] = {str(k): float(v) for k, v in rec["metrics"].items()}
+                order = rec.get("metric_names") or sorted(rec["metrics"])
+                rec["metrics"] = {str(k): (float("nan") if rec["metrics"][k] is None else float(rec["metrics"][k])) for k in order}
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 warnings.warn(f"sweep cell file {path} is unreadable ({exc}); it will be run again", stacklevel=2)
                 continue
@@ -200,5 +244,6 @@ def build_table(axes: Sequence[GridAxis], records: Sequence[Mapping[str, Any]]) 
             cols[a.key].append(column_value(r["params"][a.key], schema[a.key]))
         cols["seed"].append(int(r["seed"]))
         for m, col in metric_col.items():
-            cols[col].append(float(r["metrics"].get(m, float("nan"))))
+            v = r["metrics"].get(m)
+            cols[col].append(float("nan") if v is None else float(v))
     return Table(schema, cols)

@@ -88,7 +88,7 @@ def test_results_folder_plots_and_reload(tiny_path, tmp_path):
     for name in ("rounds", "server", "nodes", "equality"):
         assert back.tables[name] == res.tables[name]
     summary = json.loads((path / "summary.json").read_text())
-    assert summary["variants"]["fedavg"]["fairness_pearson"]["mean"] == "nan"  # reported as undefined, not 0
+    assert summary["variants"]["fedavg"]["fairness_pearson"]["mean"] is None  # undefined: JSON null (issue 13), not 0
     # the resolved scenario reruns to the same tables
     assert mechsim.run(path / "scenario.toml").tables["rounds"] == res.tables["rounds"]
 

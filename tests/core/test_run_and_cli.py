@@ -60,7 +60,8 @@ def test_cli_run_writes_summary_and_figures(tmp_path, capsys):
     rc = main(["run", "bandits/default", "--out", str(tmp_path), "--no-progress", *sum((["--set", s] for s in QUICK), [])])
     assert rc == 0
     out = capsys.readouterr().out
-    assert "wrote" in out and "ucb1.pseudo_regret" in out
+    # issue 13: a grouped table, metrics as rows and variants as columns
+    assert "wrote" in out and "pseudo_regret" in out and "ucb1" in out and "[95% CI]" in out
     (run_dir,) = (tmp_path / "bandits-default").iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["n_rounds"] == 300 and "variants" in summary

@@ -158,9 +158,12 @@ def test_reward_driven_rule_against_exact_shares(budget, contributions):
 def test_reward_driven_refusals():
     ledger = MemoryLedger("reward_driven")
     ledger.fund(0, 10**30)
-    ledger.record(0, {1: 2**200})
-    with pytest.raises(LedgerError, match="settle refused: reward overflow"):
-        ledger.settle(0)
+    # budget x total contribution past 2**256: refused when recording or funding (issue 13), never at settle
+    with pytest.raises(LedgerError, match="record refused: reward overflow"):
+        ledger.record(0, {1: 2**200})
+    ledger.record(0, {1: 2**100})
+    with pytest.raises(LedgerError, match="fund refused: reward overflow"):
+        ledger.fund(0, 2**200)
     with pytest.raises(LedgerError, match="record refused: contribution overflow"):
         ledger.record(0, {2: MAX_UINT256})
     with pytest.raises(LedgerError, match="record refused: too many participants"):

@@ -65,3 +65,18 @@ def test_gas_vs_payees(tmp_path):
     assert _is_png(plot_gas_vs_payees(gas, tmp_path / "gas.png"))
     with pytest.raises(ParameterError, match="needs the 'operator_gas' column"):
         plot_gas_vs_payees(Table({"pattern": "str", "n_payees": "int"}), tmp_path / "bad.png")
+
+
+def test_gas_figure_where_gas_is_tabulated(tmp_path):
+    """Issue 13, item 8: a run whose ledger_gas table holds gas gets a gas figure; a gasless one does not."""
+    from mechsim.core.table import Table
+    from mechsim.ledger.payout import LEDGER_GAS_SCHEMA, PAYOUTS_SCHEMA
+    from mechsim.plots.ledger import plot_payouts
+
+    payouts = Table(PAYOUTS_SCHEMA, {c: [] for c in PAYOUTS_SCHEMA})
+    rows = {"variant": ["a", "a"], "replication": [0, 0], "epoch": [0, 1], "pattern": ["batched"] * 2,
+            "n_payees": [3, 3], "operator_gas": [90000, 80000], "claim_gas": [60000, 60000]}
+    paths = plot_payouts(payouts, tmp_path, title="t", gas=Table(LEDGER_GAS_SCHEMA, rows))
+    assert [p.name for p in paths] == ["gas.png"]
+    zero = {**rows, "operator_gas": [0, 0], "claim_gas": [0, 0]}
+    assert plot_payouts(payouts, tmp_path, title="t", gas=Table(LEDGER_GAS_SCHEMA, zero)) == []

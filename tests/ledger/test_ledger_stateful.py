@@ -2,8 +2,11 @@
 
 Each pattern's contract is driven through :class:`EvmLedger` next to a
 :class:`MemoryLedger` shadow. After every step: both agree exactly, the chain conserves
-value (funded == paid + held, held == the contract's token balance == owed + unallocated),
-nothing is negative, and no account ever holds more than it was allocated.
+value (funded == paid + recovered + held - stray, held == the contract's token balance ==
+owed + unallocated + stray), nothing is negative, no account ever holds more than it was
+allocated, and (issue 13) every token the contract holds is claimable by a payee, in an
+open epoch's budget, or recoverable by the operator (a closed epoch's unallocated budget,
+or tokens transferred in directly): none is stuck for good.
 """
 
 from __future__ import annotations
@@ -82,13 +85,41 @@ class LedgerMachine(RuleBasedStateMachine):
         if isinstance(first, int):  # a second claim right away finds nothing
             assert self._both("claim", account) == "claim refused: nothing to claim"
 
+    @rule(epoch=epochs)
+    def recover(self, epoch):
+        self._both("recover", epoch)
+
+    @rule(amount=st.integers(1, 500))
+    def transfer_in(self, amount):
+        self._both("transfer_in", amount)
+
+    @rule()
+    def recover_stray(self):
+        self._both("recover_stray")
+
+    @rule(epoch=epochs, contract=st.sampled_from(["token", "payout"]))
+    def settle_to_a_contract(self, epoch, contract):
+        target = (self.evm.token if contract == "token" else self.evm.payout).address.lower()
+        result = self._both("settle", epoch, {target: 1, 0: 1})
+        assert isinstance(result, str)  # refused up front or by the contract, on both ledgers
+
+    @invariant()
+    def every_token_is_claimable_allocatable_or_recoverable(self):
+        totals = self.evm.totals()
+        held = self.evm.token.balanceOf(self.evm.payout.address)
+        open_budget = sum(self.evm.budget(e) for e in range(4) if not self.evm.closed(e))
+        recoverable = sum(self.evm.recoverable(e) for e in range(4))
+        assert [self.evm.recoverable(e) for e in range(4)] == [self.memory.recoverable(e) for e in range(4)]
+        assert held == totals.owed + open_budget + recoverable + totals.stray
+        assert self.evm.stray() == self.memory.stray() == totals.stray
+
     @invariant()
     def agree_and_conserve(self):
         balances, owed, totals = self.evm.balances(), self.evm.owed(), self.evm.totals()
         assert (balances, owed, totals) == (self.memory.balances(), self.memory.owed(), self.memory.totals())
         held = self.evm.token.balanceOf(self.evm.payout.address)
-        assert totals.funded == totals.paid + held and totals.held == held
-        assert held == totals.owed + totals.unallocated
+        assert totals.funded == totals.paid + totals.recovered + held - totals.stray and totals.held == held
+        assert held == totals.owed + totals.unallocated + totals.stray and totals.conserved
         assert min(totals.owed, totals.unallocated, totals.paid) >= 0
         for account, paid in balances.items():  # nobody gets more than allocated, nor loses any
             assert 0 <= paid <= self.allocated.get(account, 0)
@@ -101,6 +132,10 @@ class RewardDrivenMachine(LedgerMachine):
     @rule(epoch=epochs, contributions=allocations)
     def record(self, epoch, contributions):
         self._both("record", epoch, contributions)
+
+    @rule(epoch=epochs)
+    def cancel(self, epoch):
+        self._both("cancel", epoch)
 
 
 class MerkleMachine(LedgerMachine):
