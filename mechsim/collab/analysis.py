@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from mechsim.core.table import Table
+from mechsim.metrics.summary import kind_of
 from mechsim.metrics import ci_dict, fairness_report, gini, jain, max_min_gap, pearson, spearman, std
 
 __all__ = ["EQUALITY_SCHEMA", "node_matrix", "equality_table", "run_metrics", "summarize_runs", "HEADLINE"]
@@ -186,7 +187,7 @@ def summarize_runs(tables: Mapping[str, Table], mechanisms: Mapping[str, str]) -
         entry: dict[str, Any] = {"id": cid}
         for key in HEADLINE:
             values = np.array([m[key] for m in per_rep], dtype=float)
-            entry[key] = ci_dict(values) if np.all(np.isfinite(values)) else {"mean": float(np.mean(values)) if values.size else math.nan, "n": int(values.size)}
+            entry[key] = ci_dict(values, kind=kind_of(key)) if np.all(np.isfinite(values)) else {"mean": float(np.mean(values)) if values.size else math.nan, "n": int(values.size)}
         entry["fairness_defined"] = bool(np.all(np.isfinite([m["fairness_pearson"] for m in per_rep])))
         entry["replications"] = per_rep
         out[label] = entry

@@ -24,7 +24,7 @@ from mechsim.core.strategy import BehaviourTable, assign_behaviours
 from mechsim.errors import ScenarioError
 from mechsim.ledger.payout import LEDGER_GAS_SCHEMA, PAYOUTS_SCHEMA
 from mechsim.metrics.fairness import pearson, spearman
-from mechsim.metrics.summary import ci_dict
+from mechsim.metrics.summary import ci_dict, kind_of
 from mechsim.timeaware.protocol import FCHECKS_SCHEMA, INTERVALS_SCHEMA, REWARDS_SCHEMA, job_process
 from mechsim.timeaware.world import REALISATIONS, VALUATIONS, World, build_world
 
@@ -121,7 +121,8 @@ def summarize(scenario: Scenario, tables: Mapping[str, Any]) -> dict[str, Any]:
                 vals[cond] = float(np.mean(app == "yes")) if app.size else float("nan")
             for k, v in vals.items():
                 per.setdefault(k, []).append(v)
-        out["variants"][str(label)] = {k: ci_dict(np.array(v)) for k, v in per.items()}
+        # F1..F8 are shares of episodes in which the condition holds
+        out["variants"][str(label)] = {k: ci_dict(np.array(v), kind="proportion" if k[:1] == "F" and k[1:].isdigit() else kind_of(k)) for k, v in per.items()}
     return out
 
 
