@@ -185,10 +185,9 @@ def plot(results: Results, figdir: Path) -> list[Path]:
         paths.append(
             plot_contribution_vs_reward(tables, figdir / f"fairness_{label}.png", mechanism=label, title=f"{name}: {label}")
         )
-    if "payouts" in tables:
-        from mechsim.plots.ledger import plot_payouts
+    from mechsim.plots.ledger import payout_figures
 
-        paths += plot_payouts(tables["payouts"], figdir, title=name)
+    paths += payout_figures(tables, figdir, title=name)
     return paths
 
 

@@ -6,7 +6,7 @@
   round of replication 0), with its true cost and critical value marked;
 - ``beta_tradeoff.png``: final regret, payments and social cost against ``beta`` for
   the variants that have one (a beta sweep);
-- ``payouts.png`` (with a payout section): tokens settled per client.
+- with a payout section, the shared payout figures (:func:`mechsim.plots.ledger.payout_figures`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from mechsim.core.table import Table
 from mechsim.metrics.summary import mean_ci
 from mechsim.plots import figure, save
+from mechsim.plots.ledger import payout_figures
 
 __all__ = ["curves", "plot_over_time", "plot_utility_curve", "plot_beta_tradeoff", "standard_figures"]
 
@@ -112,20 +113,6 @@ def plot_beta_tradeoff(summary: dict[str, Any], path: Path, *, title: str = "") 
     return save(fig, path)
 
 
-def plot_payouts(payouts: Table, path: Path) -> Path:
-    fig, ax = figure()
-    for label in payouts.unique("variant"):
-        sub = payouts.where(variant=label, replication=0)
-        agents = np.unique(sub["agent"])
-        tot = np.array([sub.where(agent=a)["amount"].sum() for a in agents])
-        ax.plot(agents, tot, marker="o", linestyle="none", label=str(label))
-    ax.set_xlabel("client")
-    ax.set_ylabel("tokens settled (replication 0)")
-    ax.legend(fontsize="small")
-    ax.grid(True, alpha=0.3)
-    return save(fig, path)
-
-
 def standard_figures(results: Any, figdir: Path) -> list[Path]:
     figdir = Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)
@@ -136,6 +123,4 @@ def standard_figures(results: Any, figdir: Path) -> list[Path]:
         out.append(plot_utility_curve(t["utility_curve"], figdir / "utility_vs_report.png"))
     if len(beta_points(results.summary)) and any(len(d["beta"]) > 1 for d in beta_points(results.summary).values()):
         out.append(plot_beta_tradeoff(results.summary, figdir / "beta_tradeoff.png", title=f"{name}: beta trade-off"))
-    if "payouts" in t and len(t["payouts"]):
-        out.append(plot_payouts(t["payouts"], figdir / "payouts.png"))
-    return out
+    return out + payout_figures(t, figdir, title=name)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mechsim.plots import figure, save
+from mechsim.plots.ledger import payout_figures
 
 __all__ = ["standard_figures", "plot_shares", "plot_concentration", "plot_trajectories", "plot_loss"]
 
@@ -104,4 +105,4 @@ def standard_figures(results: Any, figdir: Path) -> list[Path]:
     if len(t["peers"]):
         v = str(t["peers"].unique("variant")[0])
         out.append(plot_trajectories(t["peers"], figdir / "trajectories.png", v, f"{name} ({v}): ordinal and B"))
-    return out
+    return out + payout_figures(t, figdir, title=name)

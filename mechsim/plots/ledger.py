@@ -210,3 +210,12 @@ def plot_payouts(payouts: Table, figdir: Path, *, title: str = "", gas: Table | 
     if gas is not None and len(gas) and (np.any(gas["operator_gas"] > 0) or np.any(gas["claim_gas"] > 0)):
         paths.append(plot_gas_per_epoch(gas, figdir / "gas.png", title=f"{title}: gas per epoch"))
     return paths
+
+
+def payout_figures(tables: Mapping[str, Table], figdir: Path, *, title: str = "") -> list[Path]:
+    """Every family's payout figures: :func:`plot_payouts` of a run's ``payouts`` and
+    ``ledger_gas`` tables, or nothing when the run has no ``[payout]`` section."""
+    payouts = tables.get("payouts")
+    if payouts is None or not len(payouts):
+        return []
+    return plot_payouts(payouts, figdir, title=title, gas=tables.get("ledger_gas"))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from mechsim.plots import figure, save
+from mechsim.plots.ledger import payout_figures
 
 __all__ = ["standard_figures", "plot_reward_vs_join", "plot_reward_vs_value", "plot_quality_vs_reward", "plot_fcheck_table"]
 
@@ -106,4 +107,5 @@ def standard_figures(results: Any, figdir: Path) -> list[Path]:
         plot_reward_vs_value(results, figdir / "reward_vs_value.png"),
         plot_quality_vs_reward(results, figdir / "quality_vs_reward.png"),
         plot_fcheck_table(results, figdir / "fchecks.png"),
+        *payout_figures(results.tables, figdir, title=results.scenario.name),
     ]
