@@ -63,6 +63,13 @@ ENV_VAR = "MECHSIM_BANDIT_KERNEL"
 PATHS = ("auto", "numba", "numpy")
 #: Largest reward block (bytes of the (n, R, K) float table) the protocol draws at once.
 BLOCK_BYTES = 1 << 22
+#: Thompson-Beta draws per round from which the kernel path lets numpy draw the round's
+#: Beta table in one batched call instead of drawing inside the kernel. Measured
+#: (``benchmarks/bench_speed.py``, CPU time per draw, posterior parameters up to 10^3):
+#: numpy's batched ``Generator.beta`` 58 ns, numba's ``Generator.beta`` 70 ns, gamma pairs
+#: 57-71 ns (and a different stream); a numpy call per round costs about 10 us of Python,
+#: so batching pays from about 10 us / 12 ns ~ 800 draws per round.
+BETA_BATCH_MIN = 1024
 _stack: list[str] = []
 
 
@@ -210,6 +217,21 @@ def ts_beta_update(gen, sums, counts, arms, rewards):  # noqa: ANN001, ANN201
         success = 1.0 if gen.random() < rewards[r] else 0.0
         counts[r, a] += 1.0
         sums[r, a] += success
+
+
+@_jit
+def argmax_rows(x, arms):  # noqa: ANN001, ANN201
+    for r in range(x.shape[0]):
+        arms[r] = _argmax_row(x, r)
+
+
+@_jit
+def ts_beta_update_drawn(sums, counts, arms, rewards, u):  # noqa: ANN001, ANN201
+    """The Bernoulli trick with uniforms ``u`` (R,) drawn by numpy, then the updates."""
+    for r in range(arms.shape[0]):
+        a = arms[r]
+        counts[r, a] += 1.0
+        sums[r, a] += 1.0 if u[r] < rewards[r, a] else 0.0
 
 
 @_jit

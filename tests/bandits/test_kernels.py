@@ -170,3 +170,14 @@ def test_kernel_path_thompson_beta_fractional_rewards() -> None:
     with kernels.use("numba"):
         got, want = ref.lockstep("bandits/thompson-beta-v1", ref.RefThompsonBeta, rewards=rewards)
     assert np.array_equal(got, want)
+
+
+@needs_numba
+@pytest.mark.parametrize("block", [1, 16])
+def test_thompson_beta_batched_draws_branch(block: int) -> None:
+    """From BETA_BATCH_MIN draws per round the kernel path lets numpy draw the Betas: same stream."""
+    n_reps = kernels.BETA_BATCH_MIN // 4 + 3
+    rewards = (np.random.default_rng(6).random((40, n_reps, 4)) < np.array([0.3, 0.6, 0.5, 0.2])).astype(float)
+    want, want_next = _rounds("bandits/thompson-beta-v1", "numpy", rewards, 0)
+    got, got_next = _rounds("bandits/thompson-beta-v1", "numba", rewards, block)
+    assert np.array_equal(got, want) and got_next == want_next

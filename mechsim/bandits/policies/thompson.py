@@ -80,7 +80,10 @@ class ThompsonBeta(_Thompson):
         if self.kernel_ != "numba":
             return super().select(t, contexts)
         arms = np.empty(self.stats_.rows.size, dtype=np.int64)
-        kernels.ts_beta_select(self.rng_, self.stats_.sums, self.stats_.counts, *self._priors(), arms)
+        if self.stats_.counts.size >= kernels.BETA_BATCH_MIN:
+            kernels.argmax_rows(self._sample(), arms)
+        else:
+            kernels.ts_beta_select(self.rng_, self.stats_.sums, self.stats_.counts, *self._priors(), arms)
         return arms
 
     def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
@@ -91,10 +94,18 @@ class ThompsonBeta(_Thompson):
         self.stats_.add(arms, success)
 
     def run_block(self, t0: int, rewards: np.ndarray) -> np.ndarray:
-        # Beta draws depend on the state, so they are drawn inside the kernel, by numba's
-        # implementation of numpy's Generator.beta on the policy's own bit generator.
+        # Beta draws depend on the state, so they are drawn round by round, both orders of
+        # the numpy path kept: R*K Betas, then R uniforms. Small tables: inside the kernel, by
+        # numba's implementation of numpy's Generator.beta on the policy's own bit generator;
+        # large ones: by numpy's batched beta, which is faster per draw (see BETA_BATCH_MIN).
         arms = np.empty(rewards.shape[:2], dtype=np.int64)
-        kernels.ts_beta_block(self.rng_, self.stats_.sums, self.stats_.counts, *self._priors(), rewards, arms)
+        st = self.stats_
+        if st.counts.size < kernels.BETA_BATCH_MIN:
+            kernels.ts_beta_block(self.rng_, st.sums, st.counts, *self._priors(), rewards, arms)
+            return arms
+        for i in range(rewards.shape[0]):
+            kernels.argmax_rows(self._sample(), arms[i])
+            kernels.ts_beta_update_drawn(st.sums, st.counts, arms[i], rewards[i], self.rng_.random(arms.shape[1]))
         return arms
 
 
