@@ -1,7 +1,10 @@
 """Issue 15's table in one run: bandit kernels vs SMPyBandits and plain loops; the measured limit; scaling.
 
-Everything below is measured in one process run, so the ratios hold even on a shared
-machine (absolute rates move with the load; the 1-minute load average is recorded).
+Everything below is measured in one run, so the ratios hold even on a shared machine
+(absolute rates move with the load; the 1-minute load average is recorded). Rates are
+per CPU second of the measuring process (``time.process_time``; the SMPyBandits worker
+measures its own), which is less disturbed by other jobs on the cores than wall time;
+wall times are in the CSV too.
 
 Rows of the table (rates are replication-steps per second; one replication-step is
 one replication advanced by one round):
@@ -78,15 +81,15 @@ name, k, horizon, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sy
 cls = {"UCB": UCB, "Thompson": Thompson}[name]
 means = np.linspace(0.1, 0.9, k).tolist()
 rng = np.random.default_rng(0)
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for _ in range(reps):
     policy = cls(k)
     policy.startGame()
     for t in range(horizon):
         arm = policy.choice()
         policy.getReward(arm, 1.0 if rng.random() < means[arm] else 0.0)
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "steps": reps * horizon, "version": SMPyBandits.__version__, "numpy": np.__version__}))
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "steps": reps * horizon, "version": SMPyBandits.__version__, "numpy": np.__version__}))
 """
 
 
@@ -111,7 +114,7 @@ def smpy_python() -> tuple[str | None, str]:
 def smpy_rate(py: str, name: str, horizon: int, reps: int) -> dict[str, Any]:
     out = subprocess.run([py, "-c", SMPY_WORKER, name, str(K), str(horizon), str(reps)], check=True, capture_output=True, text=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    res["rate"] = res["steps"] / res["seconds"]
+    res["rate"] = res["steps"] / res["cpu_seconds"]
     return res
 
 
@@ -145,13 +148,13 @@ def mechsim_run(policy_id: str, n_reps: int, horizon: int, path: str, memory: bo
     with kernels.use(path):
         if memory:
             tracemalloc.start()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         mechsim.run(sc)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         peak = tracemalloc.get_traced_memory()[1] if memory else 0
         if memory:
             tracemalloc.stop()
-    return {"seconds": seconds, "rate": n_reps * horizon / seconds, "peak_mib": peak / 2**20}
+    return {"seconds": seconds, "cpu_seconds": cpu, "rate": n_reps * horizon / cpu, "peak_mib": peak / 2**20}
 
 
 def kernel_only(policy_id: str, n_reps: int, horizon: int) -> dict[str, float]:
@@ -164,22 +167,25 @@ def kernel_only(policy_id: str, n_reps: int, horizon: int) -> dict[str, float]:
         policy.reset(n_replications=n_reps, n_arms=K, horizon=horizon, rng=np.random.default_rng(1))
     n = kernels.block_length(n_reps, K, max(1, horizon // 200))
     rewards = (np.random.default_rng(2).random((n, n_reps, K)) < MEANS).astype(float)
-    seconds, t = 0.0, 0
+    seconds, cpu, t = 0.0, 0.0, 0
     while t < horizon:
         m = min(n, horizon - t)
         blk = rewards[:m]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         policy.run_block(t, blk)
         seconds += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         t += m
-    return {"seconds": seconds, "rate": n_reps * horizon / seconds}
+    return {"seconds": seconds, "cpu_seconds": cpu, "rate": n_reps * horizon / cpu}
 
 
 def plain_loop(policy_id: str, horizon: int, reps: int) -> dict[str, float]:
     from bench_bandits import run_scalar
 
+    c0 = time.process_time()
     seconds = run_scalar(policy_id, reps, K, horizon)
-    return {"seconds": seconds, "rate": reps * horizon / seconds}
+    cpu = time.process_time() - c0
+    return {"seconds": seconds, "cpu_seconds": cpu, "rate": reps * horizon / cpu}
 
 
 def warm_up() -> None:
@@ -312,11 +318,11 @@ def plot_scaling(rows: list[dict[str, Any]], path: Path) -> None:
                 if not sel:
                     continue
                 x = [r[key] for r in sel]
-                axes[0, col].loglog(x, [r["seconds"] for r in sel], style, label=f"{name} ({p})")
+                axes[0, col].loglog(x, [r["cpu_seconds"] for r in sel], style, label=f"{name} ({p})")
                 axes[1, col].loglog(x, [max(r["peak_mib"], 1e-3) for r in sel], style, label=f"{name} ({p})")
         axes[0, col].set_xlabel(label)
         axes[1, col].set_xlabel(label)
-        axes[0, col].set_ylabel("wall time of mechsim.run (s)")
+        axes[0, col].set_ylabel("CPU time of mechsim.run (s)")
         axes[1, col].set_ylabel("traced peak memory (MiB)")
         axes[0, col].legend(fontsize=8)
         axes[0, col].grid(True, which="both", alpha=0.3)
@@ -358,9 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     table: list[dict[str, Any]] = []
 
     def row(workload: str, side: str, res: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        r = {"workload": workload, "side": side, "rate": res["rate"], "seconds": res["seconds"], **extra}
+        r = {"workload": workload, "side": side, "rate": res["rate"], "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"], **extra}
         table.append(r)
-        print(f"  {workload:34s} {side:28s} {res['rate']:12.4g} steps/s  ({res['seconds']:.2f} s)", flush=True)
+        print(f"  {workload:34s} {side:28s} {res['rate']:12.4g} steps/s  ({res['cpu_seconds']:.2f} s CPU, {res['seconds']:.2f} s wall)", flush=True)
         return r
 
     for name, (pid, smpy_name) in POLICIES.items():
@@ -394,9 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     over = [f"scenario.n_rounds={t_def}"]
     for path in ("numba", "numpy"):
         with kernels.use(path):
-            t0 = time.perf_counter()
+            c0 = time.process_time()
             mechsim.run("bandits/default", overrides=over)
-            sec = time.perf_counter() - t0
+            sec = time.process_time() - c0
         table.append({"workload": f"bandits/default, T={t_def}", "side": f"mechsim {path}", "seconds": sec, "rate": 5 * 200 * t_def / sec, "extrapolated_1e7_rounds_min": sec * 1e7 / t_def / 60})
         print(f"  bandits/default T={t_def} {path}: {sec:.2f} s -> 10^7 rounds ~ {sec * 1e7 / t_def / 60:.1f} min", flush=True)
 
@@ -414,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     # the environment's part on its own: one (n, R, K) uniform draw + compare, the floor of the end-to-end path
     u_rng = np.random.default_rng(0)
     n_blk = kernels.block_length(reps, K, horizon // 200)
-    t_env = min(_timed(lambda: (u_rng.random((n_blk, reps, K)) < MEANS).astype(float)) for _ in range(5))
+    t_env = min(_cpu_timed(lambda: (u_rng.random((n_blk, reps, K)) < MEANS).astype(float)) for _ in range(5))
     limit["environment_rate_steps_per_s"] = n_blk * reps / t_env
     limit["ns_per_uniform"] = t_env / (n_blk * reps * K) * 1e9
     print(f"  copy bandwidth {bw / 1e9:.2f} GB/s; model {model['total']} B per replication-step; "
