@@ -201,7 +201,8 @@ class BatchedTransport(Transport):
         g = nodes.size
         bs = pop.learner.batch_size
         steps = pop.learner.local_steps
-        rngs = [np.random.default_rng(int(s)) for s in seeds]
+        # one generator per node, as TorchLearner.train draws its minibatches (only when it draws)
+        rngs = [np.random.default_rng(int(s)) for s in seeds] if bs < n else []
         rows = torch.arange(g, device=pop.device)[:, None]
         losses = torch.zeros((steps, g), device=pop.device)
         for e in range(steps):
