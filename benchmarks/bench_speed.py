@@ -49,7 +49,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path

@@ -148,7 +148,6 @@ class BatchedTransport(Transport):
             if not np.all(has[nodes]):
                 raise MechsimError(f"nodes {nodes[~has[nodes]].tolist()} were sent a reward delta but hold no model")
             models[idx] = models[idx] + stacked  # float32 layers + float32 deltas, as the client adds them
-        return
 
     def train(
         self,
