@@ -121,7 +121,7 @@ def bandit_process(
     reps = np.arange(n_replications)
     marks = set(int(c) for c in checkpoints)
     tick = max(1, horizon // 200)
-    if policy.has_kernel and policy.kernel_ == "numba" and not policy.needs_contexts and not env.has_contexts:
+    if _blocks_apply(policy, env):
         yield from _run_blocks(engine, label, env, policy, acc, reps, horizon, marks, tick, recorder, bar, info.n_arms)
         return
     for t in range(horizon):
@@ -136,6 +136,17 @@ def bandit_process(
         if bar is not None and (t + 1) % tick == 0:
             bar.update(tick)
         yield engine.timeout(1)
+
+
+def _blocks_apply(policy: Policy, env: BanditEnvironment) -> bool:
+    """Whether the kernel path runs ``policy``: it has kernels, they are on, no contexts, and
+    ``select``/``update`` are those of the class that defines ``run_block`` (a subclass that
+    overrides them, a plugin's variant say, keeps the round-by-round path and its overrides)."""
+    if not (policy.has_kernel and policy.kernel_ == "numba") or policy.needs_contexts or env.has_contexts:
+        return False
+    cls = type(policy)
+    owner = next(c for c in cls.__mro__ if "run_block" in c.__dict__)
+    return all(getattr(cls, m) is getattr(owner, m) for m in ("select", "update", "_start"))
 
 
 def _run_blocks(

@@ -181,3 +181,19 @@ def test_thompson_beta_batched_draws_branch(block: int) -> None:
     want, want_next = _rounds("bandits/thompson-beta-v1", "numpy", rewards, 0)
     got, got_next = _rounds("bandits/thompson-beta-v1", "numba", rewards, block)
     assert np.array_equal(got, want) and got_next == want_next
+
+
+def test_subclass_overriding_select_keeps_the_round_by_round_path() -> None:
+    from mechsim.bandits.environments import BernoulliBandit
+    from mechsim.bandits.policies import UCB1
+    from mechsim.bandits.protocol import _blocks_apply
+
+    class Lazy(UCB1):
+        def select(self, t: int, contexts: np.ndarray | None = None) -> np.ndarray:
+            return np.zeros(self.stats_.rows.size, dtype=np.int64)
+
+    env = BernoulliBandit(means=[0.2, 0.8])
+    for policy, want in ((UCB1(), kernels.HAVE_NUMBA), (Lazy(), False)):
+        with kernels.use("auto"):
+            policy.reset(n_replications=2, n_arms=2, horizon=10, rng=np.random.default_rng(0))
+        assert _blocks_apply(policy, env) is want
