@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mechsim.bandits import kernels
 from mechsim.core.params import Constraint, validate_params
 
 __all__ = ["Round", "EnvInfo", "BanditEnvironment", "Policy"]
@@ -68,6 +69,19 @@ class BanditEnvironment:
     def step(self, t: int) -> Round:
         raise NotImplementedError
 
+    def step_block(self, t0: int, n: int) -> Round:
+        """Rounds ``t0 .. t0 + n - 1`` at once: means (n, K) or (n, R, K), rewards (n, R, K).
+
+        Must consume the environment's stream exactly as ``n`` rounds of ``contexts(t)``
+        then ``step(t)`` do (so both protocol paths see the same rewards). This default
+        does just that; environments override it with one array draw.
+        """
+        rounds = []
+        for t in range(t0, t0 + n):
+            self.contexts(t)
+            rounds.append(self.step(t))
+        return Round(means=np.stack([r.means for r in rounds]), rewards=np.stack([r.rewards for r in rounds]))
+
     def get_params(self) -> dict[str, Any]:
         return validate_params(self)
 
@@ -78,6 +92,9 @@ class Policy:
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
     #: True for policies that read contexts (LinUCB); they need a linear environment.
     needs_contexts: ClassVar[bool] = False
+    #: True for policies with compiled kernels (:mod:`mechsim.bandits.kernels`): ``select``
+    #: and ``update`` run them on the ``"numba"`` path, and :meth:`run_block` steps many rounds.
+    has_kernel: ClassVar[bool] = False
 
     def reset(
         self,
@@ -91,6 +108,7 @@ class Policy:
         """Validate the settings (``params_``), keep ``rng_`` and start the state (:meth:`_start`)."""
         self.params_ = self.get_params()
         self.rng_ = rng
+        self.kernel_ = kernels.resolve() if self.has_kernel else "numpy"
         self._start(n_replications=n_replications, n_arms=n_arms, horizon=horizon, dim=dim)
 
     def _start(self, *, n_replications: int, n_arms: int, horizon: int, dim: int | None) -> None:
@@ -101,6 +119,15 @@ class Policy:
         raise NotImplementedError
 
     def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def run_block(self, t0: int, rewards: np.ndarray) -> np.ndarray:
+        """Rounds ``t0 .. t0 + n - 1`` in one compiled call, on the full reward tables (n, R, K).
+
+        Returns the arms played, (n, R) int64. Same draws, same order and same state as
+        ``n`` rounds of ``select``/``update`` (the protocol uses it only for policies with
+        ``has_kernel`` on the ``"numba"`` path, and environments without contexts).
+        """
         raise NotImplementedError
 
     def get_params(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from mechsim.errors import ParameterError
 __all__ = ["BernoulliBandit", "GaussianBandit", "AdversarialBandit", "LinearBandit"]
 
 
+<<<<<<< HEAD
 class _FixedMeans(BanditEnvironment):
     """Stochastic bandits whose arms keep the means of the ``means`` setting."""
 
@@ -28,6 +29,11 @@ class _FixedMeans(BanditEnvironment):
         self.n_replications_ = n_replications
         self.rng_ = rng
         return EnvInfo(n_arms=self.means_.size)
+=======
+def _repeat(means: np.ndarray, n: int) -> np.ndarray:
+    """The round means (K,) of ``n`` rounds as a contiguous (n, K) array."""
+    return np.ascontiguousarray(np.broadcast_to(means, (n, means.size)))
+>>>>>>> speed
 
 
 @register("bandits/bernoulli-v1", kind="bandits.environment")
@@ -47,6 +53,10 @@ class BernoulliBandit(_FixedMeans):
     def step(self, t: int) -> Round:
         u = self.rng_.random((self.n_replications_, self.means_.size))
         return Round(means=self.means_, rewards=(u < self.means_).astype(float))
+
+    def step_block(self, t0: int, n: int) -> Round:
+        u = self.rng_.random((n, self.n_replications_, self.means_.size))  # the stream of n (R, K) draws
+        return Round(means=_repeat(self.means_, n), rewards=(u < self.means_).astype(float))
 
 
 @register("bandits/gaussian-v1", kind="bandits.environment")
@@ -71,6 +81,10 @@ class GaussianBandit(_FixedMeans):
     def step(self, t: int) -> Round:
         z = self.rng_.standard_normal((self.n_replications_, self.means_.size))
         return Round(means=self.means_, rewards=self.means_ + self.sigma * z)
+
+    def step_block(self, t0: int, n: int) -> Round:
+        z = self.rng_.standard_normal((n, self.n_replications_, self.means_.size))
+        return Round(means=_repeat(self.means_, n), rewards=self.means_ + self.sigma * z)
 
 
 @register("bandits/adversarial-v1", kind="bandits.environment")
@@ -150,6 +164,11 @@ class AdversarialBandit(BanditEnvironment):
         m = self.mean_at(t)
         u = self.rng_.random((self.n_replications_, m.size))
         return Round(means=m, rewards=(u < m).astype(float))
+
+    def step_block(self, t0: int, n: int) -> Round:
+        m = np.stack([self.mean_at(t) for t in range(t0, t0 + n)])  # (n, K)
+        u = self.rng_.random((n, self.n_replications_, m.shape[1]))
+        return Round(means=m, rewards=(u < m[:, None, :]).astype(float))
 
 
 @register("bandits/linear-v1", kind="bandits.environment")

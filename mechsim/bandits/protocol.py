@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from mechsim.bandits import kernels
 from mechsim.bandits.base import BanditEnvironment, Policy
 from mechsim.core.engine import Engine
 from mechsim.core.recorder import Recorder
@@ -58,6 +59,10 @@ class RegretAccumulator:
             self.got_reward = np.zeros(n_replications)
 
     def add(self, means: np.ndarray, rewards: np.ndarray, arms: np.ndarray) -> None:
+        """One round (arms (R,), rewards (R, K)) or, from the kernel path, a block (arms (n, R), rewards (n, R, K))."""
+        if arms.ndim == 2:
+            self._add_block(means, rewards, arms)
+            return
         chosen_reward = rewards[self.rows, arms]
         if means.ndim == 1 and self.benchmark == "per_round":
             # Means shared by all replications (stochastic environments): no (R, K) work.
@@ -76,6 +81,13 @@ class RegretAccumulator:
             self.sum_rewards += rewards
             self.got_mean += chosen_mean
             self.got_reward += chosen_reward
+
+    def _add_block(self, means: np.ndarray, rewards: np.ndarray, arms: np.ndarray) -> None:
+        # sequential over rounds, same operations as ``add``: the sums agree to the last bit
+        if self.benchmark == "per_round":
+            kernels.regret_per_round(self.pseudo, self.realised, means, rewards, arms)
+        else:
+            kernels.regret_fixed_arm(self.sum_means, self.sum_rewards, self.got_mean, self.got_reward, means, rewards, arms)
 
     def values(self) -> tuple[np.ndarray, np.ndarray]:
         if self.benchmark == "per_round":
@@ -97,13 +109,21 @@ def bandit_process(
     policy_rng: np.random.Generator,
     bar: Any = None,
 ) -> Generator[Any, Any, None]:
-    """SimPy process: run ``policy`` for ``horizon`` rounds on ``env`` (all replications)."""
+    """SimPy process: run ``policy`` for ``horizon`` rounds on ``env`` (all replications).
+
+    Policies with kernels on the ``"numba"`` path (:mod:`mechsim.bandits.kernels`) run
+    blocks of rounds in one call (:func:`_run_blocks`); the others one round at a time.
+    Both give the same table.
+    """
     info = env.reset(n_replications=n_replications, horizon=horizon, rng=env_rng)
     policy.reset(n_replications=n_replications, n_arms=info.n_arms, horizon=horizon, rng=policy_rng, dim=info.dim)
     acc = RegretAccumulator(n_replications, info.n_arms, env.benchmark)
     reps = np.arange(n_replications)
     marks = set(int(c) for c in checkpoints)
     tick = max(1, horizon // 200)
+    if _blocks_apply(policy, env):
+        yield from _run_blocks(engine, label, env, policy, acc, reps, horizon, marks, tick, recorder, bar, info.n_arms)
+        return
     for t in range(horizon):
         x = env.contexts(t)
         arms = policy.select(t, x)
@@ -114,5 +134,57 @@ def bandit_process(
             pseudo, realised = acc.values()
             recorder.extend("rounds", variant=label, replication=reps, t=t + 1, pseudo_regret=pseudo, realised_regret=realised)
         if bar is not None and (t + 1) % tick == 0:
+            bar.update(tick)
+        yield engine.timeout(1)
+
+
+def _blocks_apply(policy: Policy, env: BanditEnvironment) -> bool:
+    """Whether the kernel path runs ``policy``: it has kernels, they are on, no contexts, and
+    ``select``/``update`` are those of the class that defines ``run_block`` (a subclass that
+    overrides them, a plugin's variant say, keeps the round-by-round path and its overrides)."""
+    if not (policy.has_kernel and policy.kernel_ == "numba") or policy.needs_contexts or env.has_contexts:
+        return False
+    cls = type(policy)
+    owner = next(c for c in cls.__mro__ if "run_block" in c.__dict__)
+    return all(getattr(cls, m) is getattr(owner, m) for m in ("select", "update", "_start"))
+
+
+def _run_blocks(
+    engine: Engine,
+    label: str,
+    env: BanditEnvironment,
+    policy: Policy,
+    acc: RegretAccumulator,
+    reps: np.ndarray,
+    horizon: int,
+    marks: set[int],
+    tick: int,
+    recorder: Recorder,
+    bar: Any,
+    n_arms: int,
+) -> Generator[Any, Any, None]:
+    """The kernel path: blocks of rounds that end at checkpoints and progress ticks.
+
+    A block of ``n`` rounds starting at ``t0`` is computed at simulated time ``t0``; its
+    checkpoint row is recorded at time ``t0 + n - 1``, the time the round-by-round path
+    records it, so processes of several policies write their rows in the same order on
+    both paths.
+    """
+    cap = kernels.block_length(reps.size, n_arms, tick)
+    t = 0
+    while t < horizon:
+        end = min(horizon, (t // tick + 1) * tick, t + cap)
+        nxt = [m for m in marks if t < m < end]
+        n = (min(nxt) if nxt else end) - t
+        blk = env.step_block(t, n)
+        arms = policy.run_block(t, blk.rewards)
+        acc.add(blk.means, blk.rewards, arms)
+        if n > 1:
+            yield engine.timeout(n - 1)
+        t += n
+        if t in marks:
+            pseudo, realised = acc.values()
+            recorder.extend("rounds", variant=label, replication=reps, t=t, pseudo_regret=pseudo, realised_regret=realised)
+        if bar is not None and t % tick == 0:
             bar.update(tick)
         yield engine.timeout(1)

@@ -119,7 +119,11 @@ def run(scenario: Scenario, ctx: RunContext) -> Results:
 
         run_jobs(ctx, jobs, process, units=s["n_rounds"], desc=scenario.name)
 
-    if s["backend"] == "inprocess":
+    if s["backend"] == "batched":
+        from mechsim.collab.batched import BatchedTransport
+
+        drive(lambda: BatchedTransport(tasks, s["n_agents"]))
+    elif s["backend"] == "inprocess":
         from mechsim.collab._flower_compat import task_identity
         from mechsim.collab.transport import InProcessTransport
 
@@ -205,7 +209,12 @@ SPEC = register_family(
             "batch_size": Setting(Integer(1, None), 32, "minibatch size of a local step"),
             "device": Setting(Options(("cpu", "cuda", "auto")), "cpu", "torch device of the learners"),
             "torch_threads": Setting(Nullable(Integer(1, None)), 1, "torch CPU threads during a learner call (None: torch's default)"),
-            "backend": Setting(Options(("inprocess", "flower")), "inprocess", "direct ClientApp calls, or `flwr run` of flower_app/ on a local simulation SuperLink (Ray)"),
+            "backend": Setting(
+                Options(("inprocess", "flower", "batched")),
+                "inprocess",
+                "direct ClientApp calls, `flwr run` of flower_app/ on a local simulation SuperLink (Ray), "
+                "or all nodes as one batched model (mechsim.collab.batched)",
+            ),
             "flower_client_cpus": Setting(Real(0.0, None, closed="neither"), 1.0, "CPUs per ClientApp on Ray"),
             "flower_client_gpus": Setting(Real(0.0, 1.0), 0.0, "GPU fraction per ClientApp on Ray"),
             "flower_total_cpus": Setting(Nullable(Integer(1, None)), None, "CPUs Ray may use (None: all)"),

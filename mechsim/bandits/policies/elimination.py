@@ -6,8 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from mechsim.bandits import kernels
 from mechsim.bandits.base import Policy
-from mechsim.bandits.policies.stats import MeanTracker, arm_major_zeros, flat_view
+from mechsim.bandits.policies.stats import MeanTracker, arm_major_zeros, as_floats, as_ints, flat_view
 from mechsim.core.params import Real
 from mechsim.core.registry import register
 
@@ -36,6 +37,8 @@ class SuccessiveElimination(Policy):
 
     _parameter_constraints: ClassVar[dict] = {"alpha": Real(0.0, None)}
 
+    has_kernel: ClassVar[bool] = True
+
     def __init__(self, *, alpha: float = 1.0) -> None:
         self.alpha = alpha
 
@@ -51,9 +54,25 @@ class SuccessiveElimination(Policy):
 
     def select(self, t: int, contexts: np.ndarray | None = None) -> np.ndarray:
         # First active arm not yet played in this phase (every row has one).
+        if self.kernel_ == "numba":
+            arms = np.empty(self.n_active_.size, dtype=np.int64)
+            kernels.se_select(self.active_, self.played_, arms)
+            return arms
         return np.argmax(self.active_ & ~self.played_, axis=1)
 
+    def _kernel_state(self) -> tuple:
+        st = self.stats_
+        return self.active_, self.played_, self.n_active_, self.left_, st.sums, st.counts, float(self.radius2_)
+
+    def run_block(self, t0: int, rewards: np.ndarray) -> np.ndarray:
+        arms = np.empty(rewards.shape[:2], dtype=np.int64)
+        kernels.se_block(*self._kernel_state(), rewards, arms)
+        return arms
+
     def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
+        if self.kernel_ == "numba":
+            kernels.se_update(*self._kernel_state(), as_ints(arms), as_floats(rewards))
+            return
         at = self.stats_.add(arms, rewards)
         # A replication down to one arm has nothing left to eliminate: it never marks
         # its arm as played, so it keeps selecting it without phase bookkeeping.

@@ -6,8 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from mechsim.bandits import kernels
 from mechsim.bandits.base import Policy, argmax_first
-from mechsim.bandits.policies.stats import MeanTracker, arm_major_zeros, flat_view
+from mechsim.bandits.policies.stats import MeanTracker, arm_major_zeros, as_floats, as_ints, flat_view
 from mechsim.core.params import Options, Real
 from mechsim.core.registry import register
 
@@ -48,6 +49,8 @@ class EpsilonGreedy(Policy):
         "epsilon": Real(0.0, 1.0),
     }
 
+    has_kernel: ClassVar[bool] = True
+
     def __init__(self, *, schedule: str = "decaying", epsilon: float = 0.1) -> None:
         self.schedule = schedule
         self.epsilon = epsilon
@@ -67,9 +70,25 @@ class EpsilonGreedy(Policy):
 
     def select(self, t: int, contexts: np.ndarray | None = None) -> np.ndarray:
         u, v = self.rng_.random((2, self.stats_.rows.size))
+        if self.kernel_ == "numba":
+            arms = np.empty(u.size, dtype=np.int64)
+            kernels.eps_select(self.means_, u, v, float(self.epsilon_at(t)), arms)
+            return arms
         uniform = np.minimum((v * self.n_arms_).astype(np.int64), self.n_arms_ - 1)
         return np.where(u < self.epsilon_at(t), uniform, argmax_first(self.means_))
 
     def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
+        if self.kernel_ == "numba":
+            kernels.eps_update(self.means_, self.stats_.sums, self.stats_.counts, as_ints(arms), as_floats(rewards))
+            return
         at = self.stats_.add(arms, rewards)
         self.means_flat_[at] = self.stats_.sums_flat[at] / self.stats_.counts_flat[at]
+
+    def run_block(self, t0: int, rewards: np.ndarray) -> np.ndarray:
+        n, n_reps = rewards.shape[:2]
+        uv = self.rng_.random((n, 2, n_reps))  # the stream of n (2, R) draws
+        # eps_t by the same Python expression as the numpy path (libm pow, numpy log)
+        eps = np.array([self.epsilon_at(t) for t in range(t0, t0 + n)], dtype=float)
+        arms = np.empty((n, n_reps), dtype=np.int64)
+        kernels.eps_block(self.means_, self.stats_.sums, self.stats_.counts, uv, eps, rewards, arms)
+        return arms

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from mechsim.bandits import kernels
 from mechsim.bandits.base import Policy, argmax_first
 from mechsim.bandits.policies.stats import MeanTracker
 from mechsim.core.params import Integer, Nullable
@@ -39,6 +40,8 @@ class ExploreFirst(Policy):
 
     _parameter_constraints: ClassVar[dict] = {"n_explore": Nullable(Integer(1, None))}
 
+    has_kernel: ClassVar[bool] = True
+
     def __init__(self, *, n_explore: int | None = None) -> None:
         self.n_explore = n_explore
 
@@ -61,3 +64,15 @@ class ExploreFirst(Policy):
     def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
         if t < self.explore_rounds_:
             self.stats_.add(arms, rewards)
+
+    def run_block(self, t0: int, rewards: np.ndarray) -> np.ndarray:
+        n, n_reps = rewards.shape[:2]
+        arms = np.empty((n, n_reps), dtype=np.int64)
+        m = max(0, min(n, self.explore_rounds_ - t0))  # exploration rounds in this block
+        if m:
+            kernels.explore_block(self.stats_.sums, self.stats_.counts, t0, self.n_arms_, rewards[:m], arms[:m])
+        if m < n:
+            if self.commit_ is None:
+                self.commit_ = argmax_first(self.stats_.means())
+            arms[m:] = self.commit_
+        return arms

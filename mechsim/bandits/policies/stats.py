@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MeanTracker", "arm_major_zeros", "flat_view", "sample_categorical"]
+__all__ = ["MeanTracker", "arm_major_zeros", "as_floats", "as_ints", "flat_view", "sample_categorical"]
 
 
 def arm_major_zeros(n_replications: int, n_arms: int, dtype: type = float) -> np.ndarray:
@@ -88,3 +88,13 @@ def sample_categorical(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     target = u * cdf[:, -1]
     arms = np.count_nonzero(cdf <= target[:, None], axis=1)
     return np.minimum(arms, probs.shape[1] - 1).astype(np.int64, copy=False)
+
+
+def as_ints(a: np.ndarray) -> np.ndarray:
+    """``a`` as a contiguous int64 array (what the compiled kernels take), copied only if needed."""
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def as_floats(a: np.ndarray) -> np.ndarray:
+    """``a`` as a contiguous float64 array, copied only if needed."""
+    return np.ascontiguousarray(a, dtype=np.float64)

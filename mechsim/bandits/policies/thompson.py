@@ -11,8 +11,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from mechsim.bandits import kernels
 from mechsim.bandits.base import Policy, argmax_first
-from mechsim.bandits.policies.stats import MeanTracker, arm_major_zeros, flat_view
+from mechsim.bandits.policies.stats import MeanTracker, arm_major_zeros, as_floats, as_ints, flat_view
 from mechsim.core.params import Real
 from mechsim.core.registry import register
 
@@ -62,17 +63,50 @@ class ThompsonBeta(_Thompson):
         "prior_beta": Real(0.0, None, closed="neither"),
     }
 
+    has_kernel: ClassVar[bool] = True
+
     def __init__(self, *, prior_alpha: float = 1.0, prior_beta: float = 1.0) -> None:
         self.prior_alpha = prior_alpha
         self.prior_beta = prior_beta
+
+    def _priors(self) -> tuple[float, float]:
+        return float(self.params_["prior_alpha"]), float(self.params_["prior_beta"])
 
     def _sample(self) -> np.ndarray:
         s, n = self.stats_.sums, self.stats_.counts
         return self.rng_.beta(self.params_["prior_alpha"] + s, self.params_["prior_beta"] + (n - s))
 
+    def select(self, t: int, contexts: np.ndarray | None = None) -> np.ndarray:
+        if self.kernel_ != "numba":
+            return super().select(t, contexts)
+        arms = np.empty(self.stats_.rows.size, dtype=np.int64)
+        if self.stats_.counts.size >= kernels.BETA_BATCH_MIN:
+            kernels.argmax_rows(self._sample(), arms)
+        else:
+            kernels.ts_beta_select(self.rng_, self.stats_.sums, self.stats_.counts, *self._priors(), arms)
+        return arms
+
     def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
+        if self.kernel_ == "numba":
+            kernels.ts_beta_update(self.rng_, self.stats_.sums, self.stats_.counts, as_ints(arms), as_floats(rewards))
+            return
         success = (self.rng_.random(rewards.shape[0]) < rewards).astype(float)
         self.stats_.add(arms, success)
+
+    def run_block(self, t0: int, rewards: np.ndarray) -> np.ndarray:
+        # Beta draws depend on the state, so they are drawn round by round, both orders of
+        # the numpy path kept: R*K Betas, then R uniforms. Small tables: inside the kernel, by
+        # numba's implementation of numpy's Generator.beta on the policy's own bit generator;
+        # large ones: by numpy's batched beta, which is faster per draw (see BETA_BATCH_MIN).
+        arms = np.empty(rewards.shape[:2], dtype=np.int64)
+        st = self.stats_
+        if st.counts.size < kernels.BETA_BATCH_MIN:
+            kernels.ts_beta_block(self.rng_, st.sums, st.counts, *self._priors(), rewards, arms)
+            return arms
+        for i in range(rewards.shape[0]):
+            kernels.argmax_rows(self._sample(), arms[i])
+            kernels.ts_beta_update_drawn(st.sums, st.counts, arms[i], rewards[i], self.rng_.random(arms.shape[1]))
+        return arms
 
 
 @register("bandits/thompson-gaussian-v1", kind="bandits.policy")
@@ -103,6 +137,8 @@ class ThompsonGaussian(_Thompson):
         "noise_std": Real(0.0, None, closed="neither"),
     }
 
+    has_kernel: ClassVar[bool] = True
+
     def __init__(self, *, prior_mean: float = 0.0, prior_std: float = 1.0, noise_std: float = 1.0) -> None:
         self.prior_mean = prior_mean
         self.prior_std = prior_std
@@ -120,7 +156,31 @@ class ThompsonGaussian(_Thompson):
     def _sample(self) -> np.ndarray:
         return self.mean_ + self.rng_.standard_normal(self.mean_.shape) / self.sqrt_prec_
 
+    def _posterior_constants(self) -> tuple[float, float, float]:
+        return float(self.prior_prec_), float(self.noise_prec_), float(self.params_["prior_mean"] * self.prior_prec_)
+
+    def select(self, t: int, contexts: np.ndarray | None = None) -> np.ndarray:
+        if self.kernel_ != "numba":
+            return super().select(t, contexts)
+        z = self.rng_.standard_normal(self.mean_.shape)
+        arms = np.empty(z.shape[0], dtype=np.int64)
+        kernels.ts_gauss_select(self.mean_, self.sqrt_prec_, z, arms)
+        return arms
+
+    def run_block(self, t0: int, rewards: np.ndarray) -> np.ndarray:
+        z = self.rng_.standard_normal(rewards.shape)  # (n, R, K): the stream of n (R, K) draws
+        arms = np.empty(rewards.shape[:2], dtype=np.int64)
+        st = self.stats_
+        kernels.ts_gauss_block(self.mean_, self.sqrt_prec_, st.sums, st.counts, z, rewards, *self._posterior_constants(), arms)
+        return arms
+
     def update(self, t: int, arms: np.ndarray, rewards: np.ndarray) -> None:
+        if self.kernel_ == "numba":
+            st = self.stats_
+            kernels.ts_gauss_update(
+                self.mean_, self.sqrt_prec_, st.sums, st.counts, as_ints(arms), as_floats(rewards), *self._posterior_constants()
+            )
+            return
         at = self.stats_.add(arms, rewards)
         precision = self.prior_prec_ + self.stats_.counts_flat[at] * self.noise_prec_
         prior_term = self.params_["prior_mean"] * self.prior_prec_
