@@ -19,7 +19,6 @@ from mechsim.errors import ParameterError
 __all__ = ["BernoulliBandit", "GaussianBandit", "AdversarialBandit", "LinearBandit"]
 
 
-<<<<<<< HEAD
 class _FixedMeans(BanditEnvironment):
     """Stochastic bandits whose arms keep the means of the ``means`` setting."""
 
@@ -29,11 +28,11 @@ class _FixedMeans(BanditEnvironment):
         self.n_replications_ = n_replications
         self.rng_ = rng
         return EnvInfo(n_arms=self.means_.size)
-=======
+
+
 def _repeat(means: np.ndarray, n: int) -> np.ndarray:
     """The round means (K,) of ``n`` rounds as a contiguous (n, K) array."""
     return np.ascontiguousarray(np.broadcast_to(means, (n, means.size)))
->>>>>>> speed
 
 
 @register("bandits/bernoulli-v1", kind="bandits.environment")
