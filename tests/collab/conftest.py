@@ -80,4 +80,4 @@ def tiny_text():
 @pytest.fixture(scope="session")
 def quick_results():
     """One run of the shipped label-noise scenario on the quick instance (shared by the relation tests)."""
-    return mechsim.run("collab/label_noise", overrides=QUICK, seed=2)
+    return mechsim.run("collab/label-noise", overrides=QUICK, seed=2)

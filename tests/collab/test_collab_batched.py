@@ -16,10 +16,10 @@ import pytest
 import mechsim
 
 CASES = {
-    "logreg": ("collab/label_noise", ["scenario.n_rounds=6", "scenario.n_replications=1", "data.n_validation=300"]),
-    "linreg": ("collab/regression_powerlaw", ["scenario.n_rounds=6"]),
-    "mlp": ("collab/label_noise", ["scenario.n_rounds=5", "scenario.n_replications=1", "model.id=collab/mlp-v1", "data.n_validation=300"]),
-    "cnn": ("collab/digits_cnn", ["scenario.n_rounds=3", "scenario.n_agents=6"]),
+    "logreg": ("collab/label-noise", ["scenario.n_rounds=6", "scenario.n_replications=1", "data.n_validation=300"]),
+    "linreg": ("collab/regression-powerlaw", ["scenario.n_rounds=6"]),
+    "mlp": ("collab/label-noise", ["scenario.n_rounds=5", "scenario.n_replications=1", "model.id=collab/mlp-v1", "data.n_validation=300"]),
+    "cnn": ("collab/digits-cnn", ["scenario.n_rounds=3", "scenario.n_agents=6"]),
 }
 EXACT = ("variant", "replication", "round", "node", "available", "trained", "reported", "synced", "rewarded", "staleness")
 CLOSE = ("perf", "loss", "reward", "contribution", "score", "time")
@@ -63,7 +63,7 @@ def test_batched_population_flat_layout_matches_learner() -> None:
     from mechsim.core.scenario import load_scenario
     from mechsim.core.seeding import SeedTree
 
-    sc = load_scenario("collab/label_noise", overrides=["model.id=collab/mlp-v1", "scenario.n_replications=1"])
+    sc = load_scenario("collab/label-noise", overrides=["model.id=collab/mlp-v1", "scenario.n_replications=1"])
     w = world(tasks_of(sc, RunContext(seeds=SeedTree(sc.seed)))["0"])
     pop = BatchedPopulation(w)
     layers = w.init_params()

@@ -119,7 +119,7 @@ def test_partition_scenarios_run(tiny_text, tmp_path):
     path.write_text(tiny_text.replace('id = "collab/label-noise-v1"\nmax_noise = 0.8', 'id = "collab/dirichlet-v1"\nalpha = 0.3\nmax_noise = 0.8'))
     res = mechsim.run(path, overrides=["scenario.n_rounds=3"])
     assert len(res.tables["rounds"]) == 3 * 3 * 4
-    for name in ("collab/dirichlet", "collab/k_classes", "collab/quantity_skew"):
+    for name in ("collab/dirichlet", "collab/k-classes", "collab/quantity-skew"):
         assert mechsim.load_scenario(name)["heterogeneity"].id.startswith("collab/")
     bad = tmp_path / "bad.toml"
     bad.write_text(tiny_text.replace('id = "collab/label-noise-v1"\nmax_noise = 0.8', 'id = "collab/k-classes-v1"\nk = 5'))

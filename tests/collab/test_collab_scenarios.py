@@ -17,7 +17,7 @@ COLLAB = [s for s in shipped_scenarios() if s.startswith("collab/")]
 
 
 def test_collab_scenarios_are_shipped_and_parse():
-    assert {"collab/label_noise", "collab/digits_cnn", "collab/stragglers", "collab/regression_powerlaw"} <= set(COLLAB)
+    assert {"collab/label-noise", "collab/digits-cnn", "collab/stragglers", "collab/regression-powerlaw"} <= set(COLLAB)
     for name in COLLAB:
         sc = load_scenario(name)
         assert sc.family == "collab" and sc["mechanisms"]
@@ -37,7 +37,7 @@ def test_collab_scenarios_are_shipped_and_parse():
 )
 def test_bad_input_names_the_key(override, key, message):
     with pytest.raises(ScenarioError, match=message) as err:
-        load_scenario("collab/label_noise", [override])
+        load_scenario("collab/label-noise", [override])
     assert err.value.key == key
     assert key in str(err.value)
 

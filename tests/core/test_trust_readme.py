@@ -25,5 +25,5 @@ def test_readme_scenario_keys_match_the_declared_settings():
 def test_shipped_names_accept_either_separator():
     from mechsim.core.scenario import resolve_scenario_path
 
-    assert resolve_scenario_path("collab/label-noise").name == "label_noise.toml"
+    assert resolve_scenario_path("collab/label_noise").name == "label-noise.toml"
     assert resolve_scenario_path("clickbandit/ucbs_strategic").name == "ucbs-strategic.toml"

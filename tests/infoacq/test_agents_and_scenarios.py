@@ -12,7 +12,7 @@ from mechsim.errors import ParameterError, ScenarioError
 from mechsim.infoacq.agents import SignalMap, apply_sender_behaviours, map_deviations, parse_sender_behaviour, Senders
 from mechsim.infoacq.game import sanity_game
 
-SCENARIOS = ["sanity", "strategic", "random_instances", "regret_full", "regret_bandit", "alpha_sweep"]
+SCENARIOS = ["sanity", "strategic", "random-instances", "regret-full", "regret-bandit", "alpha-sweep"]
 
 
 def test_behaviours_map_to_signal_reports():
@@ -76,9 +76,9 @@ def test_sanity_scenario_runs_and_shows_the_optimum(tmp_path):
 
 
 def test_horizons_give_slopes_and_random_instances_order_values():
-    res = mechsim.run("infoacq/regret_full", overrides=("scenario.horizons=[500, 2000]", "scenario.n_rounds=2000", "scenario.n_replications=1"))
+    res = mechsim.run("infoacq/regret-full", overrides=("scenario.horizons=[500, 2000]", "scenario.n_rounds=2000", "scenario.n_replications=1"))
     assert np.isfinite(res.summary["variants"]["full_c1"]["regret_slope"])
-    res = mechsim.run("infoacq/random_instances", overrides=("scenario.n_rounds=50", "scenario.n_replications=3"))
+    res = mechsim.run("infoacq/random-instances", overrides=("scenario.n_rounds=50", "scenario.n_replications=3"))
     games = res.tables["games"]
     assert np.all(games["first_best"] + 1e-9 >= games["opt_payments"])
     assert np.all(games["opt_payments"] + 1e-9 >= games["opt_no_payments"])
@@ -87,6 +87,6 @@ def test_horizons_give_slopes_and_random_instances_order_values():
 
 def test_bad_settings_name_the_key():
     with pytest.raises(ScenarioError, match="mechanisms.etc_alpha08.alpha"):
-        load_scenario("infoacq/regret_bandit", overrides=("mechanisms.etc_alpha08.alpha=0.3",))
+        load_scenario("infoacq/regret-bandit", overrides=("mechanisms.etc_alpha08.alpha=0.3",))
     with pytest.raises(ScenarioError, match="instance.name"):
         load_scenario("infoacq/sanity", overrides=("instance.name='nope'",))

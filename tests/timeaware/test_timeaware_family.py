@@ -46,7 +46,7 @@ def test_reward_model_quality_rises_with_reward_value(friedman) -> None:
 
 
 def test_large_gap_valuable_party_stays_ahead_at_any_join_time() -> None:
-    res = _run("large_gap", "scenario.n_replications=1")
+    res = _run("large-gap", "scenario.n_replications=1")
     for v in ("shapley", "cumulation", "valuation", "naive"):
         for s in range(6):
             assert _reward(res, v, s, 0) > _reward(res, v, s, 2)
@@ -64,7 +64,7 @@ def test_diabetes_learner_trains_late_and_pays_tokens() -> None:
 
 
 def test_ten_parties_quick() -> None:
-    res = _run("ten_parties", "scenario.n_replications=1")
+    res = _run("ten-parties", "scenario.n_replications=1")
     summ = res.summary["variants"]
     assert summ["cumulation"]["ir_rate"]["mean"] == 1.0 and summ["valuation"]["F8"]["mean"] == 1.0
     assert summ["naive"]["ir_rate"]["mean"] < 1.0
@@ -77,8 +77,8 @@ def test_late_behaviour_delays_the_join() -> None:
 
 
 def test_same_seed_gives_identical_tables() -> None:
-    a = _run("large_gap", "scenario.n_replications=1", "scenario.sweep_join_times=[0, 3]")
-    b = _run("large_gap", "scenario.n_replications=1", "scenario.sweep_join_times=[0, 3]")
+    a = _run("large-gap", "scenario.n_replications=1", "scenario.sweep_join_times=[0, 3]")
+    b = _run("large-gap", "scenario.n_replications=1", "scenario.sweep_join_times=[0, 3]")
     for name in ("rewards", "fchecks", "intervals"):
         assert a.tables[name] == b.tables[name]
 
@@ -95,7 +95,7 @@ def test_audit_finds_no_gain_from_joining_late() -> None:
     from mechsim.core.seeding import SeedTree
     from mechsim.timeaware.audit import build_audit_games
 
-    games = build_audit_games(load_scenario("scenarios/timeaware/large_gap.toml"), SeedTree(1))
+    games = build_audit_games(load_scenario("scenarios/timeaware/large-gap.toml"), SeedTree(1))
     assert len(games) == 4
     for g in games:
         assert audit_game(g).epsilon == 0.0
