@@ -112,13 +112,17 @@ class MechanismGame:
         own = self.profile[i].name
         return [d for d in behaviour_deviations(self.agent_type.deviations()) if d.name != own]
 
+    #: turns a deviation's value (or text) into a behaviour; a family with its own
+    #: behaviour objects (signal maps, ...) overrides it
+    parse = staticmethod(parse_behaviour)
+
     def utility(self, agent: str, strategies: Sequence[Deviation | None], seeds: np.ndarray) -> np.ndarray:
         i = self._index(agent)
         out = np.empty((len(strategies), len(seeds)))
         for p, d in enumerate(strategies):
             profile = list(self.profile)
             if d is not None:
-                profile[i] = parse_behaviour(d.value if d.value is not None else d.name)
+                profile[i] = self.parse(d.value if d.value is not None else d.name)
             for c, j in enumerate(seeds):
                 rounds = self.play(int(j), profile)
                 out[p, c] = float(np.mean([r.utility[i] for r in rounds]))

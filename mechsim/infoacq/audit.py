@@ -73,6 +73,8 @@ class InfoAcqGame(MechanismGame):
         self.max_full = int(max_full)
         self.profile = [parse_sender_behaviour(b) for b in (profile or ["truthful"] * game.n_senders)]
 
+    parse = staticmethod(parse_sender_behaviour)
+
     def deviations(self, agent: str) -> list[Deviation]:
         i = self._index(agent)
         k = self.game.sig_sizes[i]
@@ -80,17 +82,6 @@ class InfoAcqGame(MechanismGame):
         devs: list[Any] = [Behaviour("fixed", (float(v),)) for v in range(k)]
         devs += [m for m in map_deviations(k, max_full=self.max_full) if len(set(m.mapping)) > 1]
         return [Deviation(name=d.name, value=d) for d in devs if d.name != own]
-
-    def utility(self, agent: str, strategies: Sequence[Deviation | None], seeds: np.ndarray) -> np.ndarray:
-        i = self._index(agent)
-        out = np.empty((len(strategies), len(seeds)))
-        for p, d in enumerate(strategies):
-            profile = list(self.profile)
-            if d is not None:
-                profile[i] = parse_sender_behaviour(d.value if d.value is not None else d.name)
-            for c, j in enumerate(seeds):
-                out[p, c] = float(np.mean([r.utility[i] for r in self.play(int(j), profile)]))
-        return out
 
     def play(self, seed: int, profile: Sequence[Any] | None = None, *, mechanism_seed: int | None = None) -> list[PlayedRound]:
         profile = self.profile if profile is None else list(profile)
