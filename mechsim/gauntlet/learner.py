@@ -100,6 +100,7 @@ class QuadraticLearner:
             raise ParameterError(f"The 'topk' parameter of QuadraticLearner must be at most chunk={p['chunk']}. Got {p['topk']} instead.")
         self.p_ = p
         self.R_, self.N_, self.d_ = n_replications, n_agents, p["dim"]
+        self.shard_dim = p["dim"]  # a shard is described by its xi (length of own_shards' last axis)
         self.seeds_ = seeds
         self.star_ = (p["init_sd"] * seeds.generator("theta-star").standard_normal((n_replications, p["dim"]))).astype(np.float32)
         self.drift_rng_ = seeds.generator("drift")
