@@ -129,10 +129,13 @@ class QuadraticLearner:
 
     def gradient(self, theta: np.ndarray, xi: np.ndarray, batches: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """(R, N, d) noisy gradient of L(., D) at ``theta`` (R, N, d) for shards ``xi``; ``batches`` (R, N) >= 0."""
-        g = theta - self.star_[:, None, :] - xi
+        # in place, same operations in the same order as theta - star - xi + noise * sd (bitwise equal)
+        g = np.subtract(theta, self.star_[:, None, :], dtype=np.float32)
+        g -= xi
         noise = rng.standard_normal(g.shape, dtype=np.float32)
         sd = self.p_["batch_noise_sd"] / np.sqrt(np.maximum(batches, 1e-12))
-        g += noise * sd[..., None].astype(np.float32)
+        noise *= sd[..., None].astype(np.float32)
+        g += noise
         return g
 
     def loss(self, theta: np.ndarray, xi: np.ndarray) -> np.ndarray:
