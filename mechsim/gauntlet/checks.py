@@ -5,7 +5,8 @@ arrays, weights are non-negative and sum to 1 or 0, only positive-F peers hold w
 the same seed repeats (two fresh objects and one object reset again) and the global
 random state is untouched. Its claims (``randomized``) are tested by
 :func:`mechsim.testing.check_mechanism` on :func:`instances`.
-``gauntlet.learner``: shards are a pure function of (seed, window), shapes and dtypes hold.
+``gauntlet.learner``: shards are a pure function of (seed, window), shapes and dtypes hold,
+loss broadcasts, gradient repeats under a seed.
 """
 
 from __future__ import annotations
@@ -60,18 +61,30 @@ def check_validator(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
 
 @register_check("gauntlet.learner")
 def check_learner(spec: ComponentSpec, params: Mapping[str, Any]) -> None:
-    merged = {**_LEARNER, **params}
+    accepted = getattr(spec.factory, "_parameter_constraints", _LEARNER)
+    merged = {**{k: v for k, v in _LEARNER.items() if k in accepted}, **params}
     a, b = build_component(spec, merged), build_component(spec, merged)
     with GlobalRandomGuard(spec):
         for x in (a, b):
             x.reset(n_replications=2, n_agents=3, seeds=SeedTree(1))
     xa = a.own_shards(4)
-    if xa.shape != (2, 3, a.d_) or xa.dtype != np.float32:
-        raise conformance_error(spec, f"own_shards must be float32 (R, N, d); got {xa.shape} {xa.dtype}")
+    if xa.shape != (2, 3, a.shard_dim) or xa.dtype != np.float32:
+        raise conformance_error(spec, f"own_shards must be float32 (R, N, shard_dim={a.shard_dim}); got {xa.shape} {xa.dtype}")
+    if a.d_ % a.p_["chunk"]:
+        raise conformance_error(spec, f"d_ = {a.d_} must be a multiple of chunk = {a.p_['chunk']}")
     a.own_shards(5)
     if not np.array_equal(a.own_shards(4), b.own_shards(4)):
         raise conformance_error(spec, "own_shards must be a pure function of (seed, window)")
     check_finite_float(spec, "loss", np.asarray(a.loss(np.zeros((2, 3, a.d_), np.float32), xa)), (2, 3))
+    check_finite_float(spec, "loss (broadcast)", np.asarray(a.loss(np.zeros((2, 1, a.d_)), xa)), (2, 3))
+    check_finite_float(spec, "excess_loss", np.asarray(a.excess_loss(np.zeros((2, a.d_), np.float32))), (2,))
+    rng_a, rng_b = np.random.default_rng(0), np.random.default_rng(0)
+    ga = a.gradient(np.zeros((2, 3, a.d_), np.float32), xa, np.full((2, 3), 4.0), rng_a)
+    check_finite_float(spec, "gradient", ga[..., 0], (2, 3))
+    if ga.shape != (2, 3, a.d_) or ga.dtype != np.float32:
+        raise conformance_error(spec, f"gradient must be float32 (R, N, d); got {ga.shape} {ga.dtype}")
+    if not np.array_equal(ga, b.gradient(np.zeros((2, 3, b.d_), np.float32), b.own_shards(4), np.full((2, 3), 4.0), rng_b)):
+        raise conformance_error(spec, "gradient must be repeatable under a seed")
 
 
 @register_instances("gauntlet.mechanism")

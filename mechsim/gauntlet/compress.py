@@ -35,7 +35,9 @@ def topk_compress(x: np.ndarray, chunk: int, topk: int) -> tuple[np.ndarray, np.
     vals : (..., d // chunk, topk) float, ``x`` at those indices
     """
     rows = x.reshape(*x.shape[:-1], x.shape[-1] // chunk, chunk)
-    idx = np.argpartition(-np.abs(rows), topk - 1, axis=-1)[..., :topk]
+    key = np.abs(rows)
+    np.negative(key, out=key)  # -|x| without a second temporary
+    idx = np.argpartition(key, topk - 1, axis=-1)[..., :topk]
     idx.sort(axis=-1)
     return idx.astype(np.int64), np.take_along_axis(rows, idx, axis=-1)
 
@@ -50,7 +52,10 @@ def decode(idx: np.ndarray, vals: np.ndarray, chunk: int) -> np.ndarray:
 def ef_step(e: np.ndarray, g: np.ndarray, decay: float, scale: float, chunk: int, topk: int) -> tuple[np.ndarray, np.ndarray]:
     """One DeMo-style error-feedback step, in place on ``e``: e <- decay e + scale g; send top-k; e -= sent."""
     e *= decay
-    e += scale * g
+    if scale == 1.0:
+        e += g  # 1.0 * g == g: skips a temporary
+    else:
+        e += scale * g
     idx, vals = topk_compress(e, chunk, topk)
     rows = e.reshape(*e.shape[:-1], e.shape[-1] // chunk, chunk)
     np.put_along_axis(rows, idx, 0.0, axis=-1)

@@ -100,6 +100,7 @@ class QuadraticLearner:
             raise ParameterError(f"The 'topk' parameter of QuadraticLearner must be at most chunk={p['chunk']}. Got {p['topk']} instead.")
         self.p_ = p
         self.R_, self.N_, self.d_ = n_replications, n_agents, p["dim"]
+        self.shard_dim = p["dim"]  # a shard is described by its xi (length of own_shards' last axis)
         self.seeds_ = seeds
         self.star_ = (p["init_sd"] * seeds.generator("theta-star").standard_normal((n_replications, p["dim"]))).astype(np.float32)
         self.drift_rng_ = seeds.generator("drift")
@@ -128,10 +129,13 @@ class QuadraticLearner:
 
     def gradient(self, theta: np.ndarray, xi: np.ndarray, batches: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """(R, N, d) noisy gradient of L(., D) at ``theta`` (R, N, d) for shards ``xi``; ``batches`` (R, N) >= 0."""
-        g = theta - self.star_[:, None, :] - xi
+        # in place, same operations in the same order as theta - star - xi + noise * sd (bitwise equal)
+        g = np.subtract(theta, self.star_[:, None, :], dtype=np.float32)
+        g -= xi
         noise = rng.standard_normal(g.shape, dtype=np.float32)
         sd = self.p_["batch_noise_sd"] / np.sqrt(np.maximum(batches, 1e-12))
-        g += noise * sd[..., None].astype(np.float32)
+        noise *= sd[..., None].astype(np.float32)
+        g += noise
         return g
 
     def loss(self, theta: np.ndarray, xi: np.ndarray) -> np.ndarray:

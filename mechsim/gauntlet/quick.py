@@ -15,6 +15,7 @@ import numpy as np
 
 from mechsim.core.seeding import SeedTree
 from mechsim.core.strategy import parse_behaviour
+from mechsim.core import registry
 from mechsim.gauntlet.learner import QuadraticLearner
 from mechsim.gauntlet.mechanism import GauntletValidator
 from mechsim.gauntlet.peers import Peers, PeerTypes, draw_types, probe_indices
@@ -53,7 +54,9 @@ def simulate(behaviours: Sequence[str], *, n_rounds: int, seed: int = 0, n_repli
     ``measure_from * n_rounds`` on."""
     n = len(behaviours)
     root = SeedTree(seed)
-    lrn = QuadraticLearner(**dict(learner or {}))
+    lcfg = dict(learner or {})
+    lid = lcfg.pop("id", "gauntlet/quadratic-learner-v1")  # any registered gauntlet.learner
+    lrn = QuadraticLearner(**lcfg) if lid == "gauntlet/quadratic-learner-v1" else registry.get(lid, kind="gauntlet.learner").make(**lcfg)
     lrn.reset(n_replications=n_replications, n_agents=n, seeds=root.child("nature"))
     mech = GauntletValidator(**dict(mechanism or {}))
     mech.reset(n_agents=n, rng=root.generator("validator"), learner=lrn, n_replications=n_replications,
