@@ -188,17 +188,20 @@ def fused_client_step(pools, idx, rew, active, width, v_inv, b, n_rows, up_v, up
     The same operations as :meth:`ClientBatch.step` plus ``FedRun.client_step``'s buffers, in the same
     expression order. Every ``np.einsum`` reduction of the numpy path (the index's mean and width,
     ``A^-1 x``, ``q``) is summed in einsum's own order (:func:`_einsum_dot`), and the elementwise
-    updates are the same single roundings, so ``A^-1``, ``b``, ``q`` and the buffers are bit-identical
-    to the numpy path whenever the arms are. The one product that is not is ``x^T A^-1`` over the
-    K arms: numpy runs it as a BLAS ``matmul`` (blocked, FMA kernels), here it is summed left to
-    right, so the UCB index can differ from numpy's in the last bits. That can change an arm only
-    on an exact or last-bit tie between different arms. At ``A = I / reg`` (every client's first
-    step) both products are exact, so the exact ties of unit-norm items are broken the same way.
+    updates are the same single roundings. The product ``X A^-1`` over the K arms is numpy's
+    ``matmul``, a BLAS dgemm; here it is numba's ``np.dot``, also a dgemm (through scipy's BLAS).
+    Where both reach the same dgemm kernel (checked in the tests on this machine: bit-identical),
+    every quantity is bit-identical to the numpy path. Where the two BLAS builds differ, the UCB
+    index can differ in the last bits, which changes an arm only on a last-bit tie between
+    different items; ``A^-1``, ``b`` and ``q`` stay bit-identical for the same arms. At
+    ``A = I / reg`` (every client's first step, where unit-norm items tie exactly) the product is
+    exact on any BLAS, so those ties are broken the same way.
     Idle rows are left unchanged. No transcendental function is evaluated here.
     """
     n, k_arms = idx.shape
     d = v_inv.shape[1]
     xv = np.empty((k_arms, d))
+    xs = np.empty((k_arms, d))
     vx = np.empty(d)
     for row in range(n):
         if not active[row]:
@@ -206,22 +209,16 @@ def fused_client_step(pools, idx, rew, active, width, v_inv, b, n_rows, up_v, up
         pool = pools[row // n_agents]
         m = v_inv[row]
         br = b[row]
-        # xv[k] = x_k^T A^-1 (row vector times matrix, contiguous rows of A^-1)
+        # xv = X A^-1 over the K arms: numba's np.dot is a BLAS dgemm, as numpy's matmul is
         for k in range(k_arms):
-            xk = pool[idx[row, k]]
-            for i in range(d):
-                xv[k, i] = 0.0
-            for j in range(d):
-                c = xk[j]
-                for i in range(d):
-                    xv[k, i] += c * m[j, i]
+            xs[k, :] = pool[idx[row, k]]
+        np.dot(xs, m, xv)
         w = width[row]
         best = 0.0
         bk = 0
         for k in range(k_arms):
-            xk = pool[idx[row, k]]
             mean = _einsum_dot(xv[k], br)
-            w2 = _einsum_dot(xv[k], xk)
+            w2 = _einsum_dot(xv[k], xs[k])
             val = mean + w * np.sqrt(max(w2, 0.0))
             if k == 0 or val > best:
                 best = val
