@@ -12,9 +12,12 @@ quantity ``log det(A_i) - log det(A_i - Delta V_i)``. Rows, measured in the same
   R x N clients at once (Sherman-Morrison and the incremental log-det, fused),
   with the protocol's buffers and trigger (``FedRun.client_step``), nature's
   draws included;
-- ``vectorised_bandits_update``: the same, with the bandits family's own
+- ``vectorised_numba``: the same step on the numba path (``MECHSIM_BANDIT_KERNEL=numba``): one fused
+  kernel per iteration for every row (index over the K arms, arm, Sherman-Morrison, buffers), the
+  features gathered from the pool inside the kernel; bit-identical tables to ``vectorised``;
+- ``vectorised_bandits_update``: the numpy path, with the bandits family's own
   ``LinUCB.update`` as the rank-one kernel (its stacked-matmul outer product);
-- ``protocol_dislinucb``: the whole run of ``fedbandits/large``'s DisLinUCB variant
+- ``protocol_dislinucb`` / ``protocol_dislinucb_numba``: the whole run of ``fedbandits/large``'s DisLinUCB variant
   (communication rounds, downloads, tables) for ``--iters`` iterations.
 
 Memory: bytes of the vectorised state arrays (computed), the traced peak
@@ -44,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mechsim.bandits import kernels
 from mechsim.bandits.policies.linucb import LinUCB
 from mechsim.core.runner import RunContext
 from mechsim.core.scenario import load_scenario
@@ -100,8 +104,9 @@ def _fed_run(n_agents: int, dim: int, n_reps: int, iters: int, bandits_update: b
     return run
 
 
-def vectorised(n_agents: int, dim: int, n_reps: int, iters: int, *, bandits_update: bool = False) -> float:
-    run = _fed_run(n_agents, dim, n_reps, iters, bandits_update)
+def vectorised(n_agents: int, dim: int, n_reps: int, iters: int, *, bandits_update: bool = False, path: str = "numpy") -> float:
+    with kernels.use(path):
+        run = _fed_run(n_agents, dim, n_reps, iters, bandits_update)
     run.client_step()  # warm-up
     t0 = time.perf_counter()
     for _ in range(iters):
@@ -110,7 +115,7 @@ def vectorised(n_agents: int, dim: int, n_reps: int, iters: int, *, bandits_upda
     return n_agents * n_reps * iters / (time.perf_counter() - t0)
 
 
-def protocol(n_agents: int, dim: int, iters: int) -> float:
+def protocol(n_agents: int, dim: int, iters: int, path: str = "numpy") -> float:
     from mechsim.core.runner import run_scenario
 
     sc = load_scenario("fedbandits/large", [f"scenario.n_agents={n_agents}", f"environment.dim={dim}", f"scenario.n_rounds={iters}"])
@@ -120,13 +125,15 @@ def protocol(n_agents: int, dim: int, iters: int) -> float:
     from mechsim.core.scenario import parse_scenario
 
     t0 = time.perf_counter()
-    run_scenario(parse_scenario(raw))
+    with kernels.use(path):
+        run_scenario(parse_scenario(raw))
     return n_agents * iters / (time.perf_counter() - t0)
 
 
-def memory(n_agents: int, dim: int, n_reps: int) -> dict[str, float]:
-    tracemalloc.start()
-    run = _fed_run(n_agents, dim, n_reps, 3)
+def memory(n_agents: int, dim: int, n_reps: int, path: str = "numpy") -> dict[str, float]:
+    tracemalloc.start()  # main() calls this after the timings, so the numba kernel is already compiled
+    with kernels.use(path):
+        run = _fed_run(n_agents, dim, n_reps, 3)
     for _ in range(3):
         run.client_step()
     _, peak = tracemalloc.get_traced_memory()
@@ -151,8 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         a.agents, a.dim, a.iters, a.ref_iters, a.reps, a.repeats = 20, 10, 20, 2, [1, 2], 1
     cases = [("reference", 1, lambda: reference(a.agents, a.dim, a.arms, a.ref_iters))]
     cases += [("vectorised", r, lambda r=r: vectorised(a.agents, a.dim, r, a.iters)) for r in a.reps]
+    if kernels.HAVE_NUMBA:
+        cases += [("vectorised_numba", r, lambda r=r: vectorised(a.agents, a.dim, r, a.iters, path="numba")) for r in a.reps]
     cases += [("vectorised_bandits_update", 1, lambda: vectorised(a.agents, a.dim, 1, a.iters, bandits_update=True)),
               ("protocol_dislinucb", 1, lambda: protocol(a.agents, a.dim, a.iters))]
+    if kernels.HAVE_NUMBA:
+        cases += [("protocol_dislinucb_numba", 1, lambda: protocol(a.agents, a.dim, a.iters, path="numba"))]
     best: dict[tuple[str, int], list[float]] = {}
     for _ in range(a.repeats):  # interleaved, so that a busy spell hits every method alike
         for name, r, fn in cases:
@@ -163,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         row["speedup_vs_reference"] = row["client_steps_per_s"] / ref
     mem = {f"R={r}": memory(a.agents, a.dim, r) for r in a.reps}
+    if kernels.HAVE_NUMBA:
+        mem.update({f"R={r} numba": memory(a.agents, a.dim, r, path="numba") for r in a.reps})
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = "fedbandits_quick" if a.quick else "fedbandits"
     with open(RESULTS / f"bench_{stem}.csv", "w", newline="") as fh:
@@ -171,10 +184,11 @@ def main(argv: list[str] | None = None) -> int:
         w.writerows(rows)
     meta = {"rows": rows, "memory": mem, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "python": sys.version.split()[0], "numpy": np.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
-            "threads": os.environ.get("OMP_NUM_THREADS", "unset"), "args": vars(a)}
+            "threads": os.environ.get("OMP_NUM_THREADS", "unset"), "numba": getattr(kernels._numba, "__version__", None),
+            "load_average": os.getloadavg(), "args": vars(a)}
     (RESULTS / f"bench_{stem}.json").write_text(json.dumps(meta, indent=2))
     for row in rows:
-        print(f"{row['method']:26s} R={row['n_replications']:<3d} {row['client_steps_per_s']:12.0f} client steps/s  x{row['speedup_vs_reference']:.1f}")
+        print(f"{row['method']:28s} R={row['n_replications']:<3d} {row['client_steps_per_s']:12.0f} client steps/s  x{row['speedup_vs_reference']:.1f}")
     for k, m in mem.items():
         print(f"memory {k}: state {m['state_mib']:.2f} MiB, traced peak {m['traced_peak_mib']:.2f} MiB")
     print(f"peak RSS {meta['peak_rss_mib']:.0f} MiB")

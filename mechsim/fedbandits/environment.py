@@ -49,6 +49,14 @@ class PoolWorld:
         means = self.pool_means[idx]
         return ArmDraw(ctx, means + noise, means)
 
+    def draw_items(self, n_agents: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The same draws as :meth:`draw` (same generator calls, same order) without the feature gather:
+        ``idx`` (N, K) pool items, ``rewards`` (N, K), ``means`` (N, K). The numba path gathers in its kernel."""
+        idx = self.rng.integers(0, self.pool.shape[0], size=(n_agents, self.n_arms))
+        noise = self.noise * self.rng.standard_normal((n_agents, self.n_arms))
+        means = self.pool_means[idx]
+        return idx, means + noise, means
+
     def __post_init__(self) -> None:
         self.pool_means = self.pool @ self.theta
 

@@ -17,10 +17,11 @@ import math
 
 import numpy as np
 
+from mechsim.bandits import kernels as _bk
 from mechsim.bandits.base import argmax_first
 from mechsim.bandits.policies.linucb import LinUCB
 
-__all__ = ["ClientBatch", "confidence_width", "logdet_spd", "quad_form", "argmax_first"]
+__all__ = ["ClientBatch", "confidence_width", "logdet_spd", "quad_form", "argmax_first", "fused_client_step"]
 
 
 def logdet_spd(a: np.ndarray) -> np.ndarray:
@@ -68,6 +69,7 @@ class ClientBatch(LinUCB):
         self.logdet_ = np.full(n_rows, dim * math.log(reg))
         self.n_rows_ = np.zeros(n_rows)
         self.n_obs_ = 0
+        self.kernel_ = _bk.resolve()  # the bandits family's switch, MECHSIM_BANDIT_KERNEL
         return self
 
     def beta(self) -> np.ndarray:  # type: ignore[override]
@@ -123,3 +125,123 @@ class ClientBatch(LinUCB):
         self.b_[rows] = b
         self.logdet_[rows] = logdet_spd(a)
         self.n_rows_[rows] = n_obs
+
+    def step_fused(self, pools: np.ndarray, idx: np.ndarray, rewards_of: np.ndarray, active: np.ndarray,
+                   up_v: np.ndarray, up_b: np.ndarray, up_n: np.ndarray, trig_n: np.ndarray, n_agents: int) -> tuple[np.ndarray, np.ndarray]:
+        """The numba path of one client step of every row (:func:`fused_client_step`), buffers included.
+
+        ``pools`` (R, P, d) the replications' item pools, ``idx`` (B, K) the pool items each row faces
+        (the kernel gathers the features itself), ``rewards_of`` (B, K). Updates this batch and the
+        protocol's upload buffers ``up_v, up_b, up_n`` and the trigger count ``trig_n`` in place.
+        Returns ``arms`` (B,) (0 on idle rows) and ``gain`` (B,) ``log1p(x^T A^-1 x)`` (0 on idle rows),
+        the logarithm taken by numpy on the kernel's ``q`` (rule 2 of :mod:`mechsim.bandits.kernels`).
+        """
+        p = self.params_
+        width = confidence_width(self.n_rows_, dim=self.dim_, reg=p["reg"], noise=p["noise"], delta=p["delta"], scale=self.width_scale_)
+        n = idx.shape[0]
+        arms = np.zeros(n, dtype=np.int64)
+        q = np.zeros(n)
+        fused_client_step(pools, idx, rewards_of, active, width, self.v_inv_, self.b_, self.n_rows_, up_v, up_b, up_n, trig_n,
+                          n_agents, arms, q)
+        self.n_obs_ += 1
+        gain = np.log1p(q)
+        self.logdet_ += gain
+        return arms, gain
+
+
+@_bk._jit
+def _einsum_dot(a, b):  # noqa: ANN001, ANN202
+    # numpy's DOUBLE_sum_of_products_contig_contig_outstride0_two (the loop np.einsum runs for a
+    # reduction over a contiguous last axis), at its SSE2 baseline: two lanes, blocks of eight
+    # accumulated from the last pair to the first, the tail in pairs padded with zero, the lanes
+    # added at the end, then added to the zeroed output. Rounded multiply then add (no FMA), so
+    # the sum is bit-identical to np.einsum's (checked in tests/fedbandits/test_fedbandits_kernels.py).
+    n = a.shape[0]
+    v0 = 0.0
+    v1 = 0.0
+    i = 0
+    while n - i >= 8:
+        v0 = a[i + 6] * b[i + 6] + v0
+        v1 = a[i + 7] * b[i + 7] + v1
+        v0 = a[i + 4] * b[i + 4] + v0
+        v1 = a[i + 5] * b[i + 5] + v1
+        v0 = a[i + 2] * b[i + 2] + v0
+        v1 = a[i + 3] * b[i + 3] + v1
+        v0 = a[i] * b[i] + v0
+        v1 = a[i + 1] * b[i + 1] + v1
+        i += 8
+    while i < n:
+        v0 = a[i] * b[i] + v0
+        if i + 1 < n:
+            v1 = a[i + 1] * b[i + 1] + v1
+        else:
+            v1 = 0.0 * 0.0 + v1
+        i += 2
+    return 0.0 + (v0 + v1)
+
+
+@_bk._jit
+def fused_client_step(pools, idx, rew, active, width, v_inv, b, n_rows, up_v, up_b, up_n, trig_n, n_agents, arms, q):  # noqa: ANN001, ANN201
+    """One client step of every row in one pass: LinUCB's index over the K arms, the arm (ties to the
+    lowest index), Sherman-Morrison on ``A^-1``, ``b``, the upload buffers and ``q = x^T A^-1 x``.
+
+    The same operations as :meth:`ClientBatch.step` plus ``FedRun.client_step``'s buffers, in the same
+    expression order. Every ``np.einsum`` reduction of the numpy path (the index's mean and width,
+    ``A^-1 x``, ``q``) is summed in einsum's own order (:func:`_einsum_dot`), and the elementwise
+    updates are the same single roundings. The product ``X A^-1`` over the K arms is numpy's
+    ``matmul``, a BLAS dgemm; here it is numba's ``np.dot``, also a dgemm (through scipy's BLAS).
+    Where both reach the same dgemm kernel (checked in the tests on this machine: bit-identical),
+    every quantity is bit-identical to the numpy path. Where the two BLAS builds differ, the UCB
+    index can differ in the last bits, which changes an arm only on a last-bit tie between
+    different items; ``A^-1``, ``b`` and ``q`` stay bit-identical for the same arms. At
+    ``A = I / reg`` (every client's first step, where unit-norm items tie exactly) the product is
+    exact on any BLAS, so those ties are broken the same way.
+    Idle rows are left unchanged. No transcendental function is evaluated here.
+    """
+    n, k_arms = idx.shape
+    d = v_inv.shape[1]
+    xv = np.empty((k_arms, d))
+    xs = np.empty((k_arms, d))
+    vx = np.empty(d)
+    for row in range(n):
+        if not active[row]:
+            continue
+        pool = pools[row // n_agents]
+        m = v_inv[row]
+        br = b[row]
+        # xv = X A^-1 over the K arms: numba's np.dot is a BLAS dgemm, as numpy's matmul is
+        for k in range(k_arms):
+            xs[k, :] = pool[idx[row, k]]
+        np.dot(xs, m, xv)
+        w = width[row]
+        best = 0.0
+        bk = 0
+        for k in range(k_arms):
+            mean = _einsum_dot(xv[k], br)
+            w2 = _einsum_dot(xv[k], xs[k])
+            val = mean + w * np.sqrt(max(w2, 0.0))
+            if k == 0 or val > best:
+                best = val
+                bk = k
+        arms[row] = bk
+        x = pool[idx[row, bk]]
+        y = rew[row, bk]
+        # Sherman-Morrison as ClientBatch.rank_one: vx = A^-1 x, q = x^T vx, A^-1 -= (vx / (1 + q)) vx^T
+        for i in range(d):
+            vx[i] = _einsum_dot(m[i], x)
+        qq = _einsum_dot(x, vx)
+        den = 1.0 + qq
+        for i in range(d):
+            a = vx[i] / den
+            for j in range(d):
+                m[i, j] -= a * vx[j]
+        for i in range(d):
+            yx = y * x[i]
+            br[i] += yx
+            up_b[row, i] += yx
+            for j in range(d):
+                up_v[row, i, j] += x[i] * x[j]
+        q[row] = qq
+        n_rows[row] += 1.0
+        up_n[row] += 1.0
+        trig_n[row] += 1.0

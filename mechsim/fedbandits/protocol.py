@@ -116,6 +116,9 @@ class FedRun:
     # -- client steps ----------------------------------------------------------------
 
     def client_step(self) -> None:
+        if self.batch.kernel_ == "numba":
+            self._client_step_fused()
+            return
         R, N = self.cfg.n_replications, self.cfg.n_agents
         draws = [w.draw(N) for w in self.worlds]
         ctx = np.concatenate([dr.contexts for dr in draws])
@@ -130,6 +133,27 @@ class FedRun:
         self.up_n += active
         self.trig_gain += gain
         self.trig_n += active
+        regret = (means.max(axis=1) - means[rows, arms]) * active
+        self.acc["regret"] += regret.reshape(R, N).sum(axis=1)
+
+    def _client_step_fused(self) -> None:
+        """The numba path of :meth:`client_step`: the same draws, one fused kernel for every row."""
+        R, N = self.cfg.n_replications, self.cfg.n_agents
+        if not hasattr(self, "_pools"):
+            self._pools = np.ascontiguousarray(np.stack([w.pool for w in self.worlds]))
+        if R == 1:
+            w = self.worlds[0]
+            idx, rew, means = w.draw_items(N)
+            active = self.activity_rngs[0].random(N) < self.p_active
+        else:
+            draws = [w.draw_items(N) for w in self.worlds]
+            idx = np.concatenate([dr[0] for dr in draws])
+            rew = np.concatenate([dr[1] for dr in draws])
+            means = np.concatenate([dr[2] for dr in draws])
+            active = np.concatenate([rng.random(N) < self.p_active for rng in self.activity_rngs])
+        arms, gain = self.batch.step_fused(self._pools, idx, rew, active, self.up_v, self.up_b, self.up_n, self.trig_n, N)
+        self.trig_gain += gain
+        rows = np.arange(R * N)
         regret = (means.max(axis=1) - means[rows, arms]) * active
         self.acc["regret"] += regret.reshape(R, N).sum(axis=1)
 
