@@ -308,8 +308,8 @@ def check_mechanism(spec_or_id: ComponentSpec | str, **params: Any) -> dict[str,
                 for f in ("allocation", "payments", "scores"):
                     if not same_output(getattr(ra.outcome, f), getattr(rb.outcome, f)):
                         raise conformance_error(spec, f"not deterministic under a seed: {f} differ in round {ra.t} of {name!r}")
-            if not claims.randomized and hasattr(inst.game, "play_with_mechanism_seed"):
-                c = inst.game.play_with_mechanism_seed(0, 12345)
+            if not claims.randomized and isinstance(inst.game, MechanismGame):
+                c = inst.game.play(0, mechanism_seed=12345)
                 for ra, rc in zip(a, c, strict=True):
                     if not same_output(ra.outcome.allocation, rc.outcome.allocation) or not same_output(ra.outcome.payments, rc.outcome.payments):
                         raise conformance_error(spec, f"claims randomized=False, but another generator changed round {ra.t} of {name!r}")

@@ -133,12 +133,12 @@ class MechanismGame:
     def _types(self, node: SeedTree) -> Any:
         return self.types(node.generator("types")) if callable(self.types) else self.types
 
-    def play_with_mechanism_seed(self, seed: int, mechanism_seed: int) -> list[PlayedRound]:
-        """:meth:`play` with the same private information but another mechanism generator."""
-        return self.play(seed, mechanism_seed=mechanism_seed)
-
     def play(self, seed: int, profile: Sequence[Behaviour] | None = None, *, mechanism_seed: int | None = None) -> list[PlayedRound]:
-        """Play ``n_rounds`` rounds on CRN seed ``seed``; everyone truthful unless ``profile`` says otherwise."""
+        """Play ``n_rounds`` rounds on CRN seed ``seed``; everyone truthful unless ``profile`` says otherwise.
+
+        ``mechanism_seed`` keeps the private information of ``seed`` but gives the mechanism
+        another generator (the ``randomized=False`` check).
+        """
         profile = self.profile if profile is None else list(profile)
         node = self.seeds.child("seed", seed)
         types = self._types(node)
